@@ -1,0 +1,27 @@
+import "server-only";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { roleFromGuardHeader } from "@/server/http/guard-header";
+import { getPanel } from "@/server/panel/panel";
+import { appRouter } from "@/server/trpc/root";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+function handler(req: Request) {
+  const panel = getPanel();
+  const role = roleFromGuardHeader(req.headers.get("x-longtable-guard"), panel.guardSecret);
+  if (!role) {
+    return new Response(JSON.stringify({ error: "not authenticated: start the panel with `npm start` and open the URL it prints" }), {
+      status: 401,
+      headers: { "content-type": "application/json" },
+    });
+  }
+  return fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext: () => ({ panel, role }),
+  });
+}
+
+export { handler as GET, handler as POST };

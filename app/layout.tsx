@@ -1,0 +1,23 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { TRPCReactProvider } from "./_trpc/client";
+import { NavBar } from "./_components/nav";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: "LongTable Panel",
+  description: "Run, watch, review and merge a panel of coding-agent workers",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <TRPCReactProvider>
+          <NavBar />
+          <main className="page">{children}</main>
+        </TRPCReactProvider>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,114 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Index of the run directories (DESIGN §5). The run directory stays the source of truth. */
+export const repos = sqliteTable("repos", {
+  id: text("id").primaryKey(),
+  path: text("path").notNull().unique(),
+  name: text("name").notNull(),
+  addedAt: text("added_at").notNull(),
+});
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    repoId: text("repo_id").notNull().references(() => repos.id, { onDelete: "cascade" }),
+    status: text("status").notNull(),
+    bridgeStatus: text("bridge_status").notNull(),
+    mode: text("mode").notNull(),
+    promptPreview: text("prompt_preview").notNull(),
+    memberCount: integer("member_count").notNull(),
+    targetBranch: text("target_branch"),
+    lastDecision: text("last_decision"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    /** The full normalized run.json, so reads never touch the disk. */
+    record: text("record", { mode: "json" }).notNull(),
+  },
+  (t) => [
+    index("runs_created_idx").on(t.createdAt, t.id),
+    index("runs_repo_created_idx").on(t.repoId, t.createdAt, t.id),
+    index("runs_status_created_idx").on(t.status, t.createdAt, t.id),
+  ],
+);
+
+export const workers = sqliteTable(
+  "workers",
+  {
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    role: text("role").notNull(),
+    label: text("label").notNull(),
+    status: text("status").notNull(),
+    executionState: text("execution_state").notNull(),
+    cleanupStatus: text("cleanup_status").notNull(),
+    worktreeBranch: text("worktree_branch").notNull(),
+    worktreeCommit: text("worktree_commit"),
+    baseCommit: text("base_commit"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.id] })],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    workerId: text("worker_id"),
+    type: text("type").notNull(),
+    message: text("message").notNull(),
+    path: text("path"),
+    data: text("data", { mode: "json" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("events_id_uq").on(t.id), index("events_run_seq_idx").on(t.runId, t.seq)],
+);
+
+/** The agent's own steps (commands, file changes, messages, usage), one row per item. */
+export const activity = sqliteTable(
+  "activity",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    workerId: text("worker_id").notNull(),
+    attempt: integer("attempt").notNull().default(1),
+    line: integer("line").notNull(),
+    kind: text("kind").notNull(),
+    text: text("text").notNull(),
+    data: text("data", { mode: "json" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("activity_line_uq").on(t.runId, t.workerId, t.attempt, t.line),
+    index("activity_worker_seq_idx").on(t.runId, t.workerId, t.seq),
+  ],
+);
+
+export const merges = sqliteTable("merges", {
+  id: text("id").primaryKey(),
+  runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+  workerId: text("worker_id").notNull(),
+  strategy: text("strategy").notNull(),
+  target: text("target").notNull(),
+  previousCommit: text("previous_commit").notNull(),
+  commit: text("commit").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+export const decisions = sqliteTable("decisions", {
+  id: text("id").primaryKey(),
+  runId: text("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+  answer: text("answer").notNull(),
+  note: text("note"),
+  createdAt: text("created_at").notNull(),
+});
+
+export const customRoles = sqliteTable("custom_roles", {
+  id: text("id").primaryKey(),
+  label: text("label").notNull(),
+  brief: text("brief").notNull(),
+  createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+});

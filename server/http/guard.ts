@@ -1,0 +1,116 @@
+/**
+ * The HTTP guard in front of every request (DESIGN §7): loopback Host, token (cookie or
+ * bearer), same-origin state changes, no form posts, read-only viewers.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { isIP } from "node:net";
+import type { Role } from "../trpc/init";
+import { safeEqual } from "./guard-header";
+
+export interface GuardConfig {
+  token: string;
+  viewerToken?: string;
+  port: number;
+  /** Host names accepted besides loopback ones (the --host value when it is not loopback). */
+  extraHosts?: readonly string[];
+}
+
+export type GuardDecision =
+  | { kind: "allow"; role: Role }
+  | { kind: "login"; role: Role; setCookie: string; location: string }
+  | { kind: "deny"; status: 400 | 401 | 403 | 415; message: string };
+
+export const cookieName = (port: number) => `ltp_session_${port}`;
+
+const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Split a Host header into name and port; IPv6 literals come bracketed. */
+export function parseHost(host: string | undefined): { name: string; port?: string } | undefined {
+  if (!host) return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
+  if (!m) return undefined;
+  return { name: m[1]!.toLowerCase(), port: m[2] };
+}
+
+export function isLoopbackName(name: string): boolean {
+  const bare = name.startsWith("[") ? name.slice(1, -1) : name;
+  if (bare === "localhost" || bare.endsWith(".localhost")) return true;
+  if (isIP(bare) === 4) return bare.startsWith("127.");
+  if (isIP(bare) === 6) return bare === "::1" || bare === "0:0:0:0:0:0:0:1";
+  return false;
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+function roleForToken(value: string | undefined, cfg: GuardConfig): Role | undefined {
+  if (!value) return undefined;
+  if (safeEqual(value, cfg.token)) return "operator";
+  if (cfg.viewerToken && safeEqual(value, cfg.viewerToken)) return "viewer";
+  return undefined;
+}
+
+export function checkRequest(
+  req: { method?: string; url?: string; headers: IncomingHttpHeaders },
+  cfg: GuardConfig,
+): GuardDecision {
+  const method = (req.method ?? "GET").toUpperCase();
+  const hostHeader = req.headers.host;
+  const host = parseHost(hostHeader);
+  if (!host || !(isLoopbackName(host.name) || (cfg.extraHosts ?? []).includes(host.name))) {
+    return { kind: "deny", status: 403, message: `forbidden Host ${JSON.stringify(hostHeader ?? "")}: open the panel as http://127.0.0.1:<port>/ (or through an ssh -L tunnel)` };
+  }
+  const url = new URL(req.url ?? "/", "http://placeholder");
+
+  // Start URL: ?token=… is exchanged for an HttpOnly cookie and removed from the address bar.
+  const queryToken = url.searchParams.get("token");
+  if (queryToken !== null && SAFE_METHODS.has(method)) {
+    const role = roleForToken(queryToken, cfg);
+    if (!role) return { kind: "deny", status: 401, message: "wrong token: use the URL printed when the panel started" };
+    url.searchParams.delete("token");
+    const location = `${url.pathname}${url.search}`;
+    const setCookie = `${cookieName(cfg.port)}=${queryToken}; Path=/; HttpOnly; SameSite=Strict`;
+    return { kind: "login", role, setCookie, location };
+  }
+
+  const auth = req.headers.authorization;
+  const bearer = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
+  const cookie = parseCookies(req.headers.cookie).get(cookieName(cfg.port));
+  const role = bearer !== undefined ? roleForToken(bearer, cfg) : roleForToken(cookie, cfg);
+  if (!role) {
+    return { kind: "deny", status: 401, message: "not authenticated: open the URL with ?token= printed when the panel started, or send Authorization: Bearer <token>" };
+  }
+
+  if (!SAFE_METHODS.has(method)) {
+    const contentType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (FORM_TYPES.includes(contentType)) {
+      return { kind: "deny", status: 415, message: `content type ${contentType} is not accepted: send application/json` };
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      if (origin === "null") return { kind: "deny", status: 403, message: "requests with Origin: null cannot change state" };
+      let o: URL | undefined;
+      try {
+        o = new URL(origin);
+      } catch {
+        o = undefined;
+      }
+      if (!o || o.host.toLowerCase() !== (hostHeader ?? "").toLowerCase()) {
+        return { kind: "deny", status: 403, message: `cross-origin request from ${origin} refused` };
+      }
+    } else if (bearer === undefined) {
+      return { kind: "deny", status: 403, message: "a state-changing request needs a same-origin Origin header, or a bearer token" };
+    }
+    if (role !== "operator") {
+      return { kind: "deny", status: 403, message: "this session is read-only (viewer token)" };
+    }
+  }
+  return { kind: "allow", role };
+}

@@ -1,0 +1,127 @@
+import type {
+  BridgeStatus, CleanupStatus, EventType, ExecutionState, Mode, ResultStatus, RunStatus, WorkerStatus,
+} from "./enums";
+
+/** Where a worker runs: one tmux window on the panel's dedicated socket. */
+export interface WorkerRuntime {
+  transport: "tmux";
+  paneId?: string;
+  session?: string;
+  window?: string;
+  socket?: string;
+  launchedAt?: string;
+  stoppedAt?: string;
+  shutdownAt?: string;
+  [key: string]: unknown;
+}
+
+/** A worker record as stored in run.json (field names follow LongTable CLI 0.1.59). */
+export interface PanelWorker {
+  id: string;
+  role: string;
+  label: string;
+  required: boolean;
+  status: WorkerStatus;
+  executionState: ExecutionState;
+  cleanupStatus: CleanupStatus;
+  taskPath: string;
+  resultPath: string;
+  logPath: string;
+  launcherPath: string;
+  exitCodePath: string;
+  mailboxPath: string;
+  taskStatePath: string;
+  worktreePath: string;
+  worktreeBranch: string;
+  worktreeCommit?: string;
+  baseCommit?: string;
+  paneId?: string;
+  runtime?: WorkerRuntime;
+  startedAt?: string;
+  completedAt?: string;
+  updatedAt: string;
+  error?: string;
+  failureReason?: string;
+  threadId?: string;
+  attempt?: number;
+  diagnostics: string[];
+  [key: string]: unknown;
+}
+
+/** A run record (run.json). */
+export interface PanelRun {
+  id: string;
+  schemaVersion: 1;
+  kind: "longtable.panelWorkerRun";
+  createdAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  bridgeStatus: BridgeStatus;
+  bridgeFailureReason?: string;
+  mode: Mode;
+  prompt: string;
+  workingDirectory: string;
+  invocationId: string;
+  planId: string;
+  targetBranch?: string;
+  leaderHead?: string;
+  runDirectory: string;
+  worktreeDirectory: string;
+  eventLogPath: string;
+  outputSchemaPath: string;
+  stopFilePath: string;
+  aggregateResultPath: string;
+  sequentialFallbackAvailable: boolean;
+  workers: PanelWorker[];
+  diagnostics: string[];
+  [key: string]: unknown;
+}
+
+export interface PanelEvent {
+  id: string;
+  createdAt: string;
+  workerId?: string;
+  type: EventType | string;
+  message: string;
+  path?: string;
+}
+
+export interface WorkerResult {
+  role: string;
+  label: string;
+  status: ResultStatus;
+  summary: string;
+  claims: string[];
+  objections: string[];
+  openQuestions: string[];
+  evidenceRefs: string[];
+  error: string;
+}
+
+export const RESULT_FIELDS = [
+  "role", "label", "status", "summary", "claims", "objections", "openQuestions", "evidenceRefs", "error",
+] as const;
+
+/** Strict JSON schema of a worker result, given to the agent as --output-schema. */
+export const PANEL_WORKER_OUTPUT_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: [...RESULT_FIELDS],
+  properties: {
+    role: { type: "string" },
+    label: { type: "string" },
+    status: { type: "string", enum: ["completed", "blocked", "error"] },
+    summary: { type: "string" },
+    claims: { type: "array", items: { type: "string" } },
+    objections: { type: "array", items: { type: "string" } },
+    openQuestions: { type: "array", items: { type: "string" } },
+    evidenceRefs: { type: "array", items: { type: "string" } },
+    error: { type: "string" },
+  },
+} as const;
+
+export const RUN_SCHEMA_DESCRIPTOR = {
+  schemaVersion: 1,
+  kind: "longtable.panelWorkerRun",
+  note: "Durable worker state stores task/status/result metadata, not hidden reasoning or raw tool traces.",
+} as const;

@@ -1,0 +1,15 @@
+import { createCallerFactory, router } from "./init";
+import { reposRouter } from "./routers/repos";
+import { rolesRouter } from "./routers/roles";
+import { runsRouter } from "./routers/runs";
+import { systemRouter } from "./routers/system";
+
+export const appRouter = router({
+  system: systemRouter,
+  repos: reposRouter,
+  roles: rolesRouter,
+  runs: runsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);
