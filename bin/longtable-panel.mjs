@@ -55,7 +55,9 @@ if (args["data-dir"]) env.LONGTABLE_PANEL_DATA_DIR = resolve(args["data-dir"]);
 const repoArg = args.repo ? resolve(args.repo) : undefined;
 if (repoArg) env.LONGTABLE_PANEL_REPO = repoArg;
 else if (!env.LONGTABLE_PANEL_REPO) {
-  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { encoding: "utf8" });
+  // `npm start` runs in the package folder; INIT_CWD is where the user typed it.
+  const cwd = env.INIT_CWD ?? process.cwd();
+  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, encoding: "utf8" });
   if (r.status === 0 && r.stdout.trim()) env.LONGTABLE_PANEL_REPO = r.stdout.trim();
 }
 env.NEXT_TELEMETRY_DISABLED = "1";

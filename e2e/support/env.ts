@@ -1,0 +1,25 @@
+import type { APIRequestContext, BrowserContext } from "@playwright/test";
+
+export const env = () => ({
+  baseURL: process.env.LTP_BASE_URL!,
+  port: Number(process.env.LTP_PORT),
+  token: process.env.LTP_TOKEN!,
+  viewerToken: process.env.LTP_VIEWER_TOKEN!,
+  repo: process.env.LTP_REPO!,
+  dataDir: process.env.LTP_DATA_DIR!,
+});
+
+/** Log a browser context in the way a user does: open the start URL with ?token=. */
+export async function login(context: BrowserContext, token = env().token) {
+  const page = await context.newPage();
+  await page.goto(`${env().baseURL}/?token=${encodeURIComponent(token)}`);
+  return page;
+}
+
+export async function api<T>(request: APIRequestContext, proc: string, input: unknown, token = env().token): Promise<T> {
+  const res = await request.get(`${env().baseURL}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!res.ok()) throw new Error(`${proc} → ${res.status()}: ${await res.text()}`);
+  return ((await res.json()) as { result: { data: T } }).result.data;
+}

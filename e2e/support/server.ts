@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface RunningServer {
+  child: ChildProcess;
+  baseURL: string;
+  port: number;
+  token: string;
+  viewerToken: string;
+  dataDir: string;
+  repo: string;
+  tmuxSocket: string;
+}
+
+export function makeE2eRepo(): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-repo-")));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
+  git("init", "-q", "-b", "main");
+  git("config", "user.name", "E2E");
+  git("config", "user.email", "e2e@example.invalid");
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "README.md"), "# e2e repo\n");
+  writeFileSync(join(dir, "src", "app.txt"), "alpha\nbeta\ngamma\n");
+  git("add", "-A");
+  git("commit", "-qm", "initial");
+  return dir;
+}
+
+/** Start the real server (bin/longtable-panel.mjs) on a free port with a temp data dir. */
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+  const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+  const dataDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-data-")));
+  const repo = makeE2eRepo();
+  const token = `e2e-operator-${Math.random().toString(36).slice(2)}-token`;
+  const viewerToken = `e2e-viewer-${Math.random().toString(36).slice(2)}-token`;
+  const tmuxSocket = `ltp-e2e-${process.pid}`;
+  const child = spawn(process.execPath, [join(root, "bin", "longtable-panel.mjs"), "--port", "0", "--data-dir", dataDir, "--repo", repo], {
+    cwd: repo,
+    env: {
+      ...process.env,
+      LONGTABLE_PANEL_TOKEN: token,
+      LONGTABLE_PANEL_VIEWER_TOKEN: viewerToken,
+      LONGTABLE_TMUX_SOCKET: tmuxSocket,
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 240_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /Open:\s+http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolvePort(Number(m[1]));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  child.stdout!.on("data", (c: Buffer) => process.env.LTP_E2E_VERBOSE && process.stdout.write(c));
+  child.stderr!.on("data", (c: Buffer) => process.stderr.write(c));
+  return { child, baseURL: `http://127.0.0.1:${port}`, port, token, viewerToken, dataDir, repo, tmuxSocket };
+}
+
+export async function stopServer(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* already gone */
+  }
+}
