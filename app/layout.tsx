@@ -5,7 +5,7 @@ import { NavBar } from "./_components/nav";
 import "./globals.css";
 
 export const metadata: Metadata = {
-  title: "LongTable Panel",
+  title: { default: "LongTable Panel", template: "%s · LongTable Panel" },
   description: "Run, watch, review and merge a panel of coding-agent workers",
 };
 
@@ -13,9 +13,14 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         <TRPCReactProvider>
           <NavBar />
-          <main className="page">{children}</main>
+          <main className="page" id="main" tabIndex={-1}>
+            {children}
+          </main>
         </TRPCReactProvider>
       </body>
     </html>

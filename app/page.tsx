@@ -1,9 +1,14 @@
-"use client";
-import { useQuery } from "@tanstack/react-query";
-import { useTRPC } from "./_trpc/client";
+import type { Metadata } from "next";
+import { Suspense } from "react";
+import { RunsList } from "./_components/runs-list";
+import { Loading } from "./_components/states";
+
+export const metadata: Metadata = { title: "Runs" };
 
 export default function RunsPage() {
-  const trpc = useTRPC();
-  const runs = useQuery(trpc.runs.list.queryOptions({}));
-  return <h1>Runs ({runs.data?.items.length ?? "…"})</h1>;
+  return (
+    <Suspense fallback={<Loading>Loading runs…</Loading>}>
+      <RunsList />
+    </Suspense>
+  );
 }
