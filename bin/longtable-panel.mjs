@@ -2,11 +2,10 @@
 // The `longtable-panel` command: parse flags, build once when no (current) build exists, then
 // start the server in this process (no child left behind) and stop cleanly on SIGINT/SIGTERM.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { sourceFingerprint } from "../scripts/fingerprint.mjs";
+import { ensureBuild } from "../scripts/build.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const usage = `usage: longtable-panel [--repo PATH] [--port N] [--host ADDR] [--data-dir DIR] [--dev] [--rebuild]
@@ -62,20 +61,9 @@ else if (!env.LONGTABLE_PANEL_REPO) {
 }
 env.NEXT_TELEMETRY_DISABLED = "1";
 
-if (!args.dev) {
-  const stamp = join(root, ".next", "longtable-fingerprint");
-  const want = sourceFingerprint(root);
-  const have = existsSync(join(root, ".next", "BUILD_ID")) && existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
-  if (args.rebuild || have !== want) {
-    console.log(have ? "Sources changed since the last build; building the dashboard…" : "No build found; building the dashboard once (about a minute)…");
-    const nextBin = join(root, "node_modules", "next", "dist", "bin", "next");
-    const b = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, stdio: "inherit", env });
-    if (b.status !== 0) {
-      console.error("The build failed; see the output above.");
-      process.exit(1);
-    }
-    writeFileSync(stamp, `${want}\n`);
-  }
+if (!args.dev && !ensureBuild(root, { force: args.rebuild, env })) {
+  console.error("The build failed; see the output above.");
+  process.exit(1);
 }
 
 const { register } = await import("tsx/esm/api");

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const INPUTS = ["app", "server", "db", "next.config.ts", "tsconfig.json", "package-lock.json"];
+const INPUTS = ["app", "server", "db", "next.config.ts", "tsconfig.json", "tsconfig.build.json", "package-lock.json"];
 
 export function sourceFingerprint(root) {
   const h = createHash("sha256");

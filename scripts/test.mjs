@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBuild } from "./build.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const chromium = process.env.LONGTABLE_CHROMIUM ?? "/usr/bin/chromium";
@@ -26,6 +27,9 @@ if (missing.length) {
     process.exit(1);
   }
 }
+
+// Integration tests start the real server, so build first (skipped when the build is current).
+if (!ensureBuild(root)) process.exit(1);
 
 const results = join(root, "test-results");
 mkdirSync(results, { recursive: true });

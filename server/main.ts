@@ -13,6 +13,7 @@ import { resolveToken } from "./http/token";
 import { closePanel, createPanel, installPanel, type Panel } from "./panel/panel";
 import { addRepo } from "./panel/repos";
 import { reindexFromDisk } from "./panel/runs";
+import { Supervisor } from "./supervisor/supervisor";
 
 export interface StartedServer {
   url: string;
@@ -60,6 +61,10 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
       }
     }
     await reindexFromDisk(panel);
+    const supervisor = new Supervisor(panel);
+    panel.supervisor = supervisor;
+    panel.closers.push(() => supervisor.stop());
+    await supervisor.start();
 
     const app = next({ dev: options.dev ?? false, dir: config.root, hostname: config.host, port: config.port, quiet: !options.dev });
     await app.prepare();

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface RunningServer {
@@ -30,14 +30,25 @@ export function makeE2eRepo(): string {
   return dir;
 }
 
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Reuse these to restart "the same" server. */
+  repo?: string;
+  dataDir?: string;
+  token?: string;
+  viewerToken?: string;
+  tmuxSocket?: string;
+}
+
 /** Start the real server (bin/longtable-panel.mjs) on a free port with a temp data dir. */
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
-  const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-  const dataDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-data-")));
-  const repo = makeE2eRepo();
-  const token = `e2e-operator-${Math.random().toString(36).slice(2)}-token`;
-  const viewerToken = `e2e-viewer-${Math.random().toString(36).slice(2)}-token`;
-  const tmuxSocket = `ltp-e2e-${process.pid}`;
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const extraEnv = options.env ?? {};
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const dataDir = options.dataDir ?? realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-data-")));
+  const repo = options.repo ?? makeE2eRepo();
+  const token = options.token ?? `e2e-operator-${Math.random().toString(36).slice(2)}-token`;
+  const viewerToken = options.viewerToken ?? `e2e-viewer-${Math.random().toString(36).slice(2)}-token`;
+  const tmuxSocket = options.tmuxSocket ?? `ltp-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const child = spawn(process.execPath, [join(root, "bin", "longtable-panel.mjs"), "--port", "0", "--data-dir", dataDir, "--repo", repo], {
     cwd: repo,
     env: {

@@ -148,3 +148,11 @@ export function normalizeRunRecord(raw: Record<string, unknown>, repoPath: strin
 export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true });
 }
+
+export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { BridgeStatus, Mode, RunStatus, WorkerStatus } from "./enums";
 import { newEventId, newRunId, workerIdFor, branchFor } from "./ids";
-import type { PanelEvent, PanelRun, PanelWorker } from "./records";
+import type { PanelEvent, PanelRun, PanelWorker, WorkerRuntime } from "./records";
 import type { RoleDefinition } from "./roles";
 
 export interface Transition {
@@ -132,4 +132,273 @@ export function deriveBridgeStatus(status: RunStatus, workers: readonly PanelWor
   }
   if (status === "planned" || status === "resumable") return "not_requested";
   return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transitions. Each takes the current run and returns the next run and the events to append.
+
+type WorkerPatch = Partial<PanelWorker>;
+
+function withWorker(run: PanelRun, workerId: string, patch: (w: PanelWorker) => WorkerPatch, now: string): PanelRun {
+  let found = false;
+  const workers = run.workers.map((w) => {
+    if (w.id !== workerId) return w;
+    found = true;
+    return { ...w, ...patch(w), updatedAt: now };
+  });
+  if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
+  return { ...run, workers };
+}
+
+/** Recompute the run status and bridge status from the workers (DESIGN §2). */
+export function settle(run: PanelRun, now: string): PanelRun {
+  const status = deriveRunStatus(run.workers);
+  const failed = run.workers.find((w) => w.status === "failed");
+  return {
+    ...run,
+    status,
+    bridgeStatus: deriveBridgeStatus(status, run.workers),
+    bridgeFailureReason: failed ? failed.failureReason ?? failed.error : undefined,
+    updatedAt: now,
+  };
+}
+
+export const UNFINISHED: readonly WorkerStatus[] = ["pending", "running", "failed", "stop_requested", "stopped"];
+export const LAUNCHABLE: readonly WorkerStatus[] = ["pending", "stopped", "failed"];
+
+export function preflightFailed(run: PanelRun, failures: readonly string[], now: string): Transition {
+  const reason = failures.join(", ");
+  const workers = run.workers.map((w) =>
+    w.status === "completed"
+      ? w
+      : {
+          ...w,
+          status: "failed" as const,
+          executionState: "preflight_failed" as const,
+          failureReason: reason,
+          error: reason,
+          updatedAt: now,
+          diagnostics: appendDiagnostic(w.diagnostics, "Preflight failed before launch; nothing was created."),
+        },
+  );
+  return {
+    run: {
+      ...run,
+      workers,
+      status: "failed",
+      bridgeStatus: "preflight_failed",
+      bridgeFailureReason: reason,
+      updatedAt: now,
+      diagnostics: [...new Set([...run.diagnostics, ...failures])],
+    },
+    events: [makeEvent("preflight_failed", reason, now)],
+  };
+}
+
+export function launchStarted(run: PanelRun, workerIds: readonly string[], now: string): Transition {
+  const ids = new Set(workerIds);
+  const workers = run.workers.map((w) =>
+    ids.has(w.id)
+      ? { ...w, status: "pending" as const, executionState: "provisioning" as const, error: undefined, failureReason: undefined, updatedAt: now }
+      : w,
+  );
+  return { run: { ...run, workers, status: "running", bridgeStatus: "provisioning", updatedAt: now }, events: [] };
+}
+
+export function workerProvisioned(
+  run: PanelRun,
+  workerId: string,
+  info: { baseCommit: string; headCommit: string; diagnostics: readonly string[] },
+  now: string,
+): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    executionState: "provisioned",
+    cleanupStatus: "retained",
+    baseCommit: info.baseCommit,
+    worktreeCommit: info.headCommit,
+    diagnostics: info.diagnostics.reduce(appendDiagnostic, appendDiagnostic(w.diagnostics, "Writable git worktree provisioned.")),
+  }), now);
+  const w = next.workers.find((x) => x.id === workerId)!;
+  return {
+    run: { ...next, bridgeStatus: "launching", updatedAt: now },
+    events: [makeEvent("worktree_provisioned", `Worktree provisioned on ${w.worktreeBranch} (base ${info.baseCommit.slice(0, 12)}).`, now, { workerId, path: w.worktreePath })],
+  };
+}
+
+export function workerLaunched(run: PanelRun, workerId: string, runtime: WorkerRuntime, now: string): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    status: "running",
+    executionState: "running",
+    paneId: runtime.paneId,
+    runtime,
+    startedAt: now,
+    completedAt: undefined,
+    attempt: (w.attempt ?? 0) + 1,
+    diagnostics: appendDiagnostic(w.diagnostics, "Launched in a tmux window on the panel socket; codex runs workspace-write in the worker worktree."),
+  }), now);
+  return {
+    run: settle(next, now),
+    events: [makeEvent("worker_launched", `Worker launched in tmux pane ${runtime.paneId} (${runtime.session}:${runtime.window}).`, now, { workerId, path: next.workers.find((w) => w.id === workerId)!.worktreePath })],
+  };
+}
+
+/** Adopt a pane found in tmux for a worker whose launch was interrupted (restart safety). */
+export function workerAdopted(run: PanelRun, workerId: string, runtime: WorkerRuntime, now: string): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    status: "running",
+    executionState: "running",
+    paneId: runtime.paneId,
+    runtime: { ...w.runtime, ...runtime },
+    startedAt: w.startedAt ?? now,
+    attempt: Math.max(1, w.attempt ?? 0),
+    diagnostics: appendDiagnostic(w.diagnostics, "Picked up a worker that kept running in tmux while the server was down."),
+  }), now);
+  return { run: settle(next, now), events: [] };
+}
+
+export function workerFailed(
+  run: PanelRun,
+  workerId: string,
+  executionState: "provision_failed" | "launch_failed" | "running" | "result_ready",
+  reason: string,
+  now: string,
+  commit?: string,
+): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    status: "failed",
+    executionState,
+    failureReason: reason,
+    error: reason,
+    completedAt: now,
+    worktreeCommit: commit ?? w.worktreeCommit,
+    diagnostics: appendDiagnostic(w.diagnostics, reason),
+  }), now);
+  return { run: settle(next, now), events: [makeEvent("worker_failed", reason, now, { workerId })] };
+}
+
+export interface ResultInfo {
+  status: "completed" | "blocked" | "error";
+  role: string;
+  label: string;
+  summary: string;
+  error: string;
+}
+
+/** A result file arrived: completed/blocked when it is the worker's own, failed otherwise. */
+export function workerResult(run: PanelRun, workerId: string, result: ResultInfo, commit: string | undefined, now: string): Transition {
+  const w = run.workers.find((x) => x.id === workerId);
+  if (!w) throw new Error(`run ${run.id} has no worker ${workerId}`);
+  if (result.role !== w.role || result.label !== w.label) {
+    const reason = `role mismatch: the result is for ${JSON.stringify(result.label)} (${JSON.stringify(result.role)}), expected ${JSON.stringify(w.label)} (${w.role})`;
+    return workerFailed(run, workerId, "result_ready", reason, now, commit);
+  }
+  if (result.status === "error") {
+    return workerFailed(run, workerId, "result_ready", result.error || "the agent reported an error without a message", now, commit);
+  }
+  const status: "completed" | "blocked" = result.status;
+  const next = withWorker(run, workerId, (x) => ({
+    status,
+    executionState: "result_ready",
+    completedAt: now,
+    worktreeCommit: commit ?? x.worktreeCommit,
+    error: undefined,
+    failureReason: undefined,
+  }), now);
+  const summary = result.summary.split("\n")[0]?.slice(0, 200) ?? "";
+  return {
+    run: settle(next, now),
+    events: [makeEvent("worker_result", `${w.label}: ${result.status}${summary ? ` — ${summary}` : ""}`, now, { workerId, path: w.resultPath })],
+  };
+}
+
+export function workerPatched(run: PanelRun, workerId: string, patch: WorkerPatch, now: string): Transition {
+  return { run: withWorker(run, workerId, () => patch, now), events: [] };
+}
+
+export function stopRequested(run: PanelRun, now: string): Transition {
+  const workers = run.workers.map((w) =>
+    w.status === "completed" || w.status === "blocked"
+      ? w
+      : { ...w, status: "stop_requested" as const, executionState: "stopping" as const, updatedAt: now, diagnostics: appendDiagnostic(w.diagnostics, "Stop requested.") },
+  );
+  return {
+    run: { ...run, workers, status: "stop_requested", bridgeStatus: "stop_requested", updatedAt: now },
+    events: [makeEvent("stop_requested", "Stop requested: unfinished workers are being stopped.", now)],
+  };
+}
+
+export function workersStopped(run: PanelRun, now: string): Transition {
+  const workers = run.workers.map((w) =>
+    w.status === "stop_requested"
+      ? {
+          ...w,
+          status: "stopped" as const,
+          executionState: "stopped" as const,
+          runtime: w.runtime ? { ...w.runtime, stoppedAt: now } : w.runtime,
+          updatedAt: now,
+        }
+      : w,
+  );
+  const next = settle({ ...run, workers }, now);
+  return { run: next, events: [makeEvent("run_status_changed", `Run ${next.status}.`, now)] };
+}
+
+export function resumeRequested(run: PanelRun, now: string): Transition {
+  const workers = run.workers.map((w) =>
+    w.status === "completed" || w.status === "blocked"
+      ? w
+      : {
+          ...w,
+          status: "pending" as const,
+          executionState: "not_started" as const,
+          paneId: undefined,
+          error: undefined,
+          failureReason: undefined,
+          completedAt: undefined,
+          updatedAt: now,
+          diagnostics: appendDiagnostic(w.diagnostics, "Resume requested; ready to relaunch."),
+        },
+  );
+  return {
+    run: { ...run, workers, status: "planned", bridgeStatus: "not_requested", bridgeFailureReason: undefined, updatedAt: now },
+    events: [makeEvent("resume_requested", "Resume requested; unfinished workers will be relaunched.", now)],
+  };
+}
+
+export interface CleanupOutcome {
+  workerId: string;
+  removed: boolean;
+  reason?: string;
+}
+
+export function shutdownDone(run: PanelRun, outcomes: readonly CleanupOutcome[], now: string): Transition {
+  const byId = new Map(outcomes.map((o) => [o.workerId, o]));
+  const events: PanelEvent[] = [];
+  const workers = run.workers.map((w) => {
+    const o = byId.get(w.id);
+    const finished = w.status === "completed" || w.status === "blocked" || w.status === "failed";
+    const base = {
+      ...w,
+      status: finished ? w.status : ("stopped" as const),
+      shutdownRequestedAt: now,
+      runtime: w.runtime ? { ...w.runtime, shutdownAt: now } : w.runtime,
+      updatedAt: now,
+    };
+    if (!o) return { ...base, executionState: "shutdown" as const };
+    if (o.removed) return { ...base, executionState: "shutdown" as const, cleanupStatus: "removed" as const };
+    events.push(makeEvent("cleanup_failed", o.reason ?? "worktree removal failed", now, { workerId: w.id, path: w.worktreePath }));
+    return {
+      ...base,
+      executionState: "cleanup_failed" as const,
+      cleanupStatus: "failed" as const,
+      failureReason: o.reason,
+      diagnostics: appendDiagnostic(w.diagnostics, `Worktree kept: ${o.reason ?? "removal failed"}`),
+    };
+  });
+  const anyFailed = workers.some((w) => w.cleanupStatus === "failed");
+  const status = deriveRunStatus(workers);
+  return {
+    run: { ...run, workers, status, bridgeStatus: anyFailed ? "failed" : "shutdown", bridgeFailureReason: anyFailed ? "some worktrees were kept; see the cleanup_failed events" : undefined, updatedAt: now },
+    events: [makeEvent("shutdown_requested", "Shutdown: panes closed; worktrees with everything committed were removed; branches kept.", now), ...events],
+  };
 }

@@ -20,6 +20,8 @@ export interface Panel {
   guardSecret: string;
   /** Background services (supervisor) register their stop functions here. */
   closers: Array<() => Promise<void> | void>;
+  /** The supervisor, when running (the server starts one; tests may). */
+  supervisor?: { checkRun(runId: string): Promise<void> };
 }
 
 const KEY = "__longtablePanel" as const;

@@ -3,12 +3,14 @@ import { reposRouter } from "./routers/repos";
 import { rolesRouter } from "./routers/roles";
 import { runsRouter } from "./routers/runs";
 import { systemRouter } from "./routers/system";
+import { workersRouter } from "./routers/workers";
 
 export const appRouter = router({
   system: systemRouter,
   repos: reposRouter,
   roles: rolesRouter,
   runs: runsRouter,
+  workers: workersRouter,
 });
 
 export type AppRouter = typeof appRouter;

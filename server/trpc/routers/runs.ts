@@ -1,3 +1,5 @@
+import { launchRun, resumeRun, shutdownRun, stopRun } from "../../panel/lifecycle";
+import { runResult } from "../../panel/results";
 import {
   createRun, createRunInputSchema, getRun, listRuns, listRunsInputSchema, runIdInputSchema,
 } from "../../panel/runs";
@@ -6,5 +8,16 @@ import { operatorProcedure, router, viewerProcedure } from "../init";
 export const runsRouter = router({
   list: viewerProcedure.input(listRunsInputSchema).query(({ ctx, input }) => listRuns(ctx.panel, input)),
   get: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => getRun(ctx.panel, input.runId)),
+  result: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runResult(ctx.panel, input.runId)),
   create: operatorProcedure.input(createRunInputSchema).mutation(({ ctx, input }) => createRun(ctx.panel, input)),
+  launch: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => launchRun(ctx.panel, input.runId)),
+  stop: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => stopRun(ctx.panel, input.runId)),
+  resume: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => resumeRun(ctx.panel, input.runId)),
+  shutdown: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => shutdownRun(ctx.panel, input.runId)),
+  /** Check the run's workers now instead of at the next supervisor tick. */
+  refresh: operatorProcedure.input(runIdInputSchema).mutation(async ({ ctx, input }) => {
+    getRun(ctx.panel, input.runId);
+    await ctx.panel.supervisor?.checkRun(input.runId);
+    return getRun(ctx.panel, input.runId);
+  }),
 });

@@ -1,0 +1,131 @@
+/**
+ * tmux effects on the panel's dedicated socket (`-L <socket>`): one session per run, one
+ * window per worker, panes kept after exit. argv only — tmux executes a multi-argument
+ * command directly, without a shell.
+ */
+import { execFile } from "node:child_process";
+
+export interface PaneInfo {
+  session: string;
+  window: string;
+  windowIndex: string;
+  paneId: string;
+  dead: boolean;
+  deadStatus?: number;
+  pid?: number;
+}
+
+export interface TmuxResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const SESSION_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+export const PANE_ID_PATTERN = /^%\d+$/;
+
+export function sessionNameFor(runId: string): string {
+  const name = `ltp-${runId}`;
+  if (!SESSION_PATTERN.test(name)) throw new Error(`invalid tmux session name ${JSON.stringify(name)}`);
+  return name;
+}
+
+export class Tmux {
+  constructor(public readonly socket: string, private readonly bin = "tmux") {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(socket)) throw new Error(`invalid tmux socket name ${JSON.stringify(socket)}`);
+  }
+
+  run(args: readonly string[], timeoutMs = 10_000): Promise<TmuxResult> {
+    return new Promise((resolve) => {
+      const child = execFile(this.bin, ["-L", this.socket, "-f", "/dev/null", ...args], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 127) : 0;
+        resolve({ code, stdout, stderr });
+      });
+      child.stdin?.end();
+    });
+  }
+
+  async ok(args: readonly string[]): Promise<string> {
+    const r = await this.run(args);
+    if (r.code !== 0) throw new Error(`tmux ${args[0]} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+    return r.stdout;
+  }
+
+  async version(): Promise<string | undefined> {
+    const r = await new Promise<TmuxResult>((resolve) => {
+      execFile(this.bin, ["-V"], { timeout: 5000, encoding: "utf8" }, (error, stdout, stderr) =>
+        resolve({ code: error ? 1 : 0, stdout, stderr }),
+      );
+    });
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  /** Reach the server on our socket, starting it if needed. */
+  async reachable(): Promise<{ ok: boolean; reason?: string }> {
+    const r = await this.run(["start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";", "list-sessions", "-F", "#{session_name}"]);
+    if (r.code === 0 || /no server running|no sessions/i.test(r.stderr)) return { ok: true };
+    return { ok: false, reason: (r.stderr || r.stdout).trim() || `tmux exited ${r.code}` };
+  }
+
+  /** All panes on the socket, with one tmux call. */
+  async listPanes(): Promise<PaneInfo[]> {
+    const r = await this.run(["list-panes", "-a", "-F", "#{session_name}\t#{window_name}\t#{window_index}\t#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}"]);
+    if (r.code !== 0) return [];
+    return r.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [session = "", window = "", windowIndex = "", paneId = "", dead = "0", deadStatus = "", pid = ""] = line.split("\t");
+        return {
+          session, window, windowIndex, paneId, dead: dead === "1",
+          deadStatus: deadStatus === "" ? undefined : Number(deadStatus),
+          pid: pid === "" ? undefined : Number(pid),
+        };
+      });
+  }
+
+  /**
+   * Open a window running `argv` in `cwd`: creates the session when it does not exist. Panes
+   * stay after their process exits (remain-on-exit), so a human can read the end.
+   */
+  async openWindow(session: string, window: string, cwd: string, argv: readonly string[]): Promise<{ paneId: string; windowIndex: string }> {
+    if (!SESSION_PATTERN.test(session) || !SESSION_PATTERN.test(window)) throw new Error("invalid tmux session or window name");
+    const fmt = "#{pane_id}\t#{window_index}";
+    const has = await this.run(["has-session", "-t", `=${session}`]);
+    const create = has.code === 0
+      ? ["new-window", "-d", "-t", `=${session}:`, "-n", window, "-c", cwd, "-P", "-F", fmt, ...argv]
+      : ["new-session", "-d", "-s", session, "-n", window, "-c", cwd, "-x", "200", "-y", "50", "-P", "-F", fmt, ...argv];
+    const out = await this.ok(["start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";", "set-option", "-g", "history-limit", "20000", ";", ...create]);
+    const [paneId = "", windowIndex = ""] = out.trim().split("\n").pop()!.split("\t");
+    if (!PANE_ID_PATTERN.test(paneId)) throw new Error(`tmux did not report a pane id (got ${JSON.stringify(out.trim())})`);
+    return { paneId, windowIndex };
+  }
+
+  /** Run `argv` again in an existing pane (follow-up turns, relaunch into a dead pane). */
+  async respawn(paneId: string, cwd: string, argv: readonly string[]): Promise<void> {
+    if (!PANE_ID_PATTERN.test(paneId)) throw new Error("invalid pane id");
+    await this.ok(["respawn-pane", "-k", "-t", paneId, "-c", cwd, ...argv]);
+  }
+
+  async killPane(paneId: string): Promise<boolean> {
+    if (!PANE_ID_PATTERN.test(paneId)) return false;
+    return (await this.run(["kill-pane", "-t", paneId])).code === 0;
+  }
+
+  async killSession(session: string): Promise<boolean> {
+    if (!SESSION_PATTERN.test(session)) return false;
+    return (await this.run(["kill-session", "-t", `=${session}`])).code === 0;
+  }
+
+  /** The pane's screen and scrollback with colours (ANSI escapes). */
+  async capture(paneId: string, lines = 2000): Promise<string | undefined> {
+    if (!PANE_ID_PATTERN.test(paneId)) return undefined;
+    const r = await this.run(["capture-pane", "-p", "-e", "-J", "-t", paneId, "-S", `-${lines}`]);
+    return r.code === 0 ? r.stdout : undefined;
+  }
+
+  /** Kill the whole server on this socket (tests use throw-away sockets). */
+  async killServer(): Promise<void> {
+    await this.run(["kill-server"]);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Run lifecycle services: launch (preflight, provisioning, tmux), stop, resume, shutdown.
+ * Each action holds the run's lock; every state change goes through the one door.
+ */
+import { existsSync } from "node:fs";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { agentEnvironment, extraAgentArgs, resolveExecutable } from "../bridge/agent";
+import { runGit, workTreeTopLevel } from "../bridge/git";
+import { launcherScript } from "../bridge/launcher";
+import { sessionNameFor, Tmux } from "../bridge/tmux";
+import { workerTaskText } from "../bridge/task";
+import { provisionWorktree, removeWorktreeIfClean } from "../bridge/worktree";
+import { mapBounded, SerialQueue } from "./bounded";
+import { commitTransition } from "./door";
+import { PanelError } from "./errors";
+import {
+  LAUNCHABLE, launchStarted, preflightFailed, resumeRequested, shutdownDone, stopRequested, workerAdopted,
+  workerFailed, workerLaunched, workerProvisioned, workerRuntimePaths, workersStopped, type CleanupOutcome, type Transition,
+} from "./machine";
+import type { Panel } from "./panel";
+import type { PanelRun, PanelWorker } from "./records";
+import { listRoles } from "./role-catalog";
+import { getRun, type RunView } from "./runs";
+
+export const PROVISION_CONCURRENCY = 4;
+
+export function tmuxFor(panel: Panel): Tmux {
+  const p = panel as Panel & { _tmux?: Tmux };
+  p._tmux ??= new Tmux(panel.config.tmuxSocket);
+  return p._tmux;
+}
+
+const nowIso = () => new Date().toISOString();
+const projectFile = (panel: Panel, ...parts: string[]) => resolve(panel.config.root, ...parts);
+
+/** Apply transitions to one run one at a time, committing each through the door. */
+export class RunWriter {
+  private queue = new SerialQueue();
+  constructor(private panel: Panel, public readonly repoId: string, public current: PanelRun) {}
+  apply(fn: (run: PanelRun) => Transition): Promise<PanelRun> {
+    return this.queue.push(async () => {
+      const t = fn(this.current);
+      await commitTransition(this.panel, this.repoId, t.run, t.events);
+      this.current = t.run;
+      return t.run;
+    });
+  }
+}
+
+export function writerFor(panel: Panel, runId: string): RunWriter {
+  const view = getRun(panel, runId);
+  const { repoId, lastDecision: _ld, ...run } = view;
+  return new RunWriter(panel, repoId, run as PanelRun);
+}
+
+export async function preflight(panel: Panel, run: PanelRun): Promise<string[]> {
+  const failures: string[] = [];
+  const tmux = tmuxFor(panel);
+  if (!(await tmux.version())) failures.push("tmux:unavailable");
+  else if (!(await tmux.reachable()).ok) failures.push("tmux:server-unreachable");
+  const gitVersion = await runGit(process.cwd(), ["--version"]);
+  if (gitVersion.code !== 0) failures.push("git:unavailable");
+  else if (!(await workTreeTopLevel(run.workingDirectory))) failures.push("git:working-directory-unavailable");
+  if (!resolveExecutable(panel.config.codexBin)) failures.push("codex:unavailable");
+  return failures;
+}
+
+/** Plain-words explanation and fix for each preflight reason (shown in the UI). */
+export const PREFLIGHT_HELP: Record<string, string> = {
+  "tmux:unavailable": "tmux is not installed: apt-get install tmux",
+  "tmux:server-unreachable": "the tmux server on the panel socket cannot be started; check LONGTABLE_TMUX_SOCKET and tmux -L <socket> ls",
+  "git:unavailable": "git is not installed: apt-get install git",
+  "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
+  "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
+};
+
+export async function launchRun(panel: Panel, runId: string): Promise<RunView> {
+  await panel.locks.run(runId, async () => {
+    const w = writerFor(panel, runId);
+    if (!["planned", "running"].includes(w.current.status)) {
+      throw new PanelError("CONFLICT", `run is ${w.current.status}; only a planned run can be launched (use resume for a stopped or failed run)`);
+    }
+    await launchWorkers(panel, w, w.current.workers.filter((x) => LAUNCHABLE.includes(x.status)).map((x) => x.id));
+  });
+  return getRun(panel, runId);
+}
+
+/** Preflight, then provision and launch `workerIds` concurrently (bounded). Caller holds the lock. */
+export async function launchWorkers(panel: Panel, w: RunWriter, workerIds: readonly string[]): Promise<void> {
+  if (workerIds.length === 0) return;
+  const failures = await preflight(panel, w.current);
+  if (failures.length > 0) {
+    await w.apply((run) => preflightFailed(run, failures, nowIso()));
+    return;
+  }
+  await w.apply((run) => launchStarted(run, workerIds, nowIso()));
+  const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
+  const tmux = tmuxFor(panel);
+  const panes = await tmux.listPanes();
+  await mapBounded(workerIds, PROVISION_CONCURRENCY, async (workerId) => {
+    const worker = () => w.current.workers.find((x) => x.id === workerId)!;
+    try {
+      const p = await provisionWorktree({
+        repo: w.current.workingDirectory,
+        worktreePath: worker().worktreePath,
+        branch: worker().worktreeBranch,
+        knownBaseCommit: worker().baseCommit,
+      });
+      await w.apply((run) => workerProvisioned(run, workerId, p, nowIso()));
+    } catch (error) {
+      await w.apply((run) => workerFailed(run, workerId, "provision_failed", `provisioning failed: ${(error as Error).message}`, nowIso()));
+      return;
+    }
+    try {
+      const session = sessionNameFor(w.current.id);
+      const existing = panes.find((p) => p.session === session && p.window === workerId);
+      if (existing && !existing.dead) {
+        await w.apply((run) => workerAdopted(run, workerId, { transport: "tmux", paneId: existing.paneId, session, window: workerId, socket: tmux.socket }, nowIso()));
+        return;
+      }
+      if (existing) await tmux.killPane(existing.paneId);
+      await prepareAttempt(panel, w.current, worker(), briefs.get(worker().role) ?? "");
+      const { paneId, windowIndex } = await tmux.openWindow(session, workerId, worker().worktreePath, ["bash", worker().launcherPath]);
+      await w.apply((run) =>
+        workerLaunched(run, workerId, { transport: "tmux", paneId, session, window: workerId, windowIndex, socket: tmux.socket, launchedAt: nowIso() }, nowIso()),
+      );
+    } catch (error) {
+      await w.apply((run) => workerFailed(run, workerId, "launch_failed", `launch failed: ${(error as Error).message}`, nowIso()));
+    }
+  });
+}
+
+/** Write task.md, launch.sh and the mailbox; clear a previous attempt's result files. */
+export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelWorker, brief: string, resume?: { threadId: string; messagePath: string }): Promise<void> {
+  const paths = workerRuntimePaths(worker.worktreePath);
+  await mkdir(paths.runtimeDir, { recursive: true });
+  await clearAttemptArtifacts(worker);
+  await writeFile(worker.taskPath, workerTaskText(run, worker, brief), "utf8");
+  if (!existsSync(worker.mailboxPath)) await writeFile(worker.mailboxPath, "", "utf8");
+  const codexBin = resolveExecutable(panel.config.codexBin);
+  if (!codexBin) throw new Error(`${panel.config.codexBin} was not found`);
+  const script = launcherScript({
+    runId: run.id,
+    workerId: worker.id,
+    role: worker.role,
+    label: worker.label,
+    attempt: (worker.attempt ?? 0) + 1,
+    worktreePath: worker.worktreePath,
+    paths: { ...paths, taskPath: worker.taskPath, resultPath: worker.resultPath, logPath: worker.logPath, exitCodePath: worker.exitCodePath, mailboxPath: worker.mailboxPath },
+    stopFilePath: run.stopFilePath,
+    outputSchemaPath: run.outputSchemaPath,
+    codexBin,
+    codexArgs: extraAgentArgs(),
+    nodeBin: process.execPath,
+    finishScript: projectFile(panel, "server", "bridge", "worker-finish.mjs"),
+    paneViewScript: projectFile(panel, "server", "bridge", "pane-view.mjs"),
+    env: agentEnvironment(),
+    resume,
+  });
+  await writeFile(worker.launcherPath, script, { mode: 0o700 });
+  await chmod(worker.launcherPath, 0o700);
+}
+
+export async function clearAttemptArtifacts(worker: PanelWorker): Promise<void> {
+  const p = workerRuntimePaths(worker.worktreePath);
+  await Promise.all(
+    [worker.resultPath, worker.exitCodePath, `${worker.resultPath}.commit`, `${worker.resultPath}.stdout`, p.lastMessagePath].map((f) => rm(f, { force: true })),
+  );
+}
+
+export async function stopRun(panel: Panel, runId: string): Promise<RunView> {
+  await panel.locks.run(runId, async () => {
+    const w = writerFor(panel, runId);
+    if (["completed", "blocked", "stopped"].includes(w.current.status) || w.current.status === "planned") return;
+    await finishStop(panel, w);
+  });
+  return getRun(panel, runId);
+}
+
+/** Stop file, stop_requested, kill the panes of unfinished workers, stopped. */
+export async function finishStop(panel: Panel, w: RunWriter): Promise<void> {
+  await mkdir(dirname(w.current.stopFilePath), { recursive: true });
+  await writeFile(w.current.stopFilePath, `${nowIso()}\n`, "utf8");
+  if (w.current.status !== "stop_requested") await w.apply((run) => stopRequested(run, nowIso()));
+  const tmux = tmuxFor(panel);
+  const session = sessionNameFor(w.current.id);
+  const panes = await tmux.listPanes();
+  for (const worker of w.current.workers.filter((x) => x.status === "stop_requested")) {
+    for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.paneId))) await tmux.killPane(p.paneId);
+  }
+  await w.apply((run) => workersStopped(run, nowIso()));
+}
+
+export async function resumeRun(panel: Panel, runId: string): Promise<RunView> {
+  await panel.locks.run(runId, async () => {
+    const w = writerFor(panel, runId);
+    if (["completed", "blocked"].includes(w.current.status)) return;
+    if (w.current.status === "running" || w.current.status === "planned") {
+      throw new PanelError("CONFLICT", `run is ${w.current.status}; stop it first, or launch it`);
+    }
+    if (w.current.bridgeStatus === "shutdown") {
+      throw new PanelError("CONFLICT", "run was shut down; its worktrees are removed — create a new run instead");
+    }
+    await rm(w.current.stopFilePath, { force: true });
+    const ids = w.current.workers.filter((x) => x.status !== "completed" && x.status !== "blocked").map((x) => x.id);
+    await Promise.all(w.current.workers.filter((x) => ids.includes(x.id)).map(clearAttemptArtifacts));
+    await w.apply((run) => resumeRequested(run, nowIso()));
+    await launchWorkers(panel, w, ids);
+  });
+  return getRun(panel, runId);
+}
+
+export async function shutdownRun(panel: Panel, runId: string): Promise<RunView> {
+  await panel.locks.run(runId, async () => {
+    const w = writerFor(panel, runId);
+    if (w.current.bridgeStatus === "shutdown") return;
+    await mkdir(dirname(w.current.stopFilePath), { recursive: true });
+    await writeFile(w.current.stopFilePath, `${nowIso()}\n`, "utf8");
+    const tmux = tmuxFor(panel);
+    await tmux.killSession(sessionNameFor(w.current.id));
+    const outcomes: CleanupOutcome[] = [];
+    for (const worker of w.current.workers) {
+      if (worker.cleanupStatus === "removed") continue;
+      if (!existsSync(worker.worktreePath) && worker.cleanupStatus === "not_started") continue;
+      const r = await removeWorktreeIfClean(w.current.workingDirectory, worker.worktreePath);
+      outcomes.push({ workerId: worker.id, removed: r.removed, reason: r.reason });
+    }
+    await w.apply((run) => shutdownDone(run, outcomes, nowIso()));
+  });
+  return getRun(panel, runId);
+}
+
+export const runtimePathFor = (run: PanelRun, ...parts: string[]) => join(run.runDirectory, ...parts);
