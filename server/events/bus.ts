@@ -13,6 +13,19 @@ export interface BusEvent {
   createdAt: string;
 }
 
+/** One agent step as the API and subscriptions see it: the activity row with its `seq`. */
+export interface ActivityEvent {
+  seq: number;
+  runId: string;
+  workerId: string;
+  attempt: number;
+  line: number;
+  kind: string;
+  text: string;
+  data: unknown;
+  createdAt: string;
+}
+
 /** The in-process bus that subscriptions read from. Published after the DB commit. */
 export class EventBus {
   private emitter = new EventEmitter();
@@ -26,7 +39,14 @@ export class EventBus {
     this.emitter.on("event", listener);
     return () => this.emitter.off("event", listener);
   }
+  publishActivity(items: readonly ActivityEvent[]): void {
+    for (const a of items) this.emitter.emit("activity", a);
+  }
+  subscribeActivity(listener: (a: ActivityEvent) => void): () => void {
+    this.emitter.on("activity", listener);
+    return () => this.emitter.off("activity", listener);
+  }
   listenerCount(): number {
-    return this.emitter.listenerCount("event");
+    return this.emitter.listenerCount("event") + this.emitter.listenerCount("activity");
   }
 }

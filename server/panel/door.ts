@@ -33,6 +33,42 @@ export function workerStateSnapshot(w: PanelWorker) {
   };
 }
 
+/** Compact worker state carried by events, so clients update without refetching. */
+export function workerSnapshot(w: PanelWorker) {
+  return {
+    id: w.id,
+    status: w.status,
+    executionState: w.executionState,
+    cleanupStatus: w.cleanupStatus,
+    worktreeCommit: w.worktreeCommit,
+    baseCommit: w.baseCommit,
+    paneId: w.paneId,
+    startedAt: w.startedAt,
+    completedAt: w.completedAt,
+    attempt: w.attempt,
+    failureReason: w.failureReason,
+    error: w.error,
+    threadId: w.threadId,
+    usage: w.usage,
+    merged: w.merged,
+    updatedAt: w.updatedAt,
+  };
+}
+export type WorkerSnapshot = ReturnType<typeof workerSnapshot>;
+
+export interface EventData {
+  run: { status: string; bridgeStatus: string; bridgeFailureReason?: string; updatedAt: string; lastDecision?: string | null };
+  workers: WorkerSnapshot[];
+}
+
+function eventData(run: PanelRun, workerId: string | undefined): EventData {
+  const workers = workerId ? run.workers.filter((w) => w.id === workerId) : run.workers;
+  return {
+    run: { status: run.status, bridgeStatus: run.bridgeStatus, bridgeFailureReason: run.bridgeFailureReason, updatedAt: run.updatedAt, lastDecision: run.decisions?.at(-1)?.answer ?? null },
+    workers: workers.map(workerSnapshot),
+  };
+}
+
 export async function commitTransition(panel: Panel, repoId: string, run: PanelRun, events: readonly PanelEvent[]): Promise<BusEvent[]> {
   await ensureDir(run.runDirectory);
   await writeJsonAtomic(`${run.runDirectory}/run.json`, run);
@@ -62,6 +98,7 @@ export function indexRun(panel: Panel, repoId: string, run: PanelRun, events: re
       promptPreview: run.prompt.slice(0, 240),
       memberCount: run.workers.length,
       targetBranch: run.targetBranch ?? null,
+      lastDecision: run.decisions?.at(-1)?.answer ?? null,
       createdAt: run.createdAt,
       updatedAt: run.updatedAt,
       record: run,
@@ -85,6 +122,9 @@ export function indexRun(panel: Panel, repoId: string, run: PanelRun, events: re
         .onConflictDoUpdate({ target: [t.workers.runId, t.workers.id], set: { ...wrow, runId: undefined, id: undefined } })
         .run();
     }
+    for (const d of run.decisions ?? []) {
+      tx.insert(t.decisions).values({ id: d.id, runId: run.id, answer: d.answer, note: d.note ?? null, createdAt: d.createdAt }).onConflictDoNothing().run();
+    }
     const out: BusEvent[] = [];
     for (const e of events) {
       const inserted = tx
@@ -96,7 +136,7 @@ export function indexRun(panel: Panel, repoId: string, run: PanelRun, events: re
           type: e.type,
           message: e.message,
           path: e.path ?? null,
-          data: null,
+          data: eventData(run, e.workerId),
           createdAt: e.createdAt,
         })
         .onConflictDoNothing({ target: t.events.id })

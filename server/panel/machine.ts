@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { BridgeStatus, Mode, RunStatus, WorkerStatus } from "./enums";
 import { newEventId, newRunId, workerIdFor, branchFor } from "./ids";
-import type { PanelEvent, PanelRun, PanelWorker, WorkerRuntime } from "./records";
+import type { Decision, PanelEvent, PanelRun, PanelWorker, WorkerRuntime } from "./records";
 import type { RoleDefinition } from "./roles";
 
 export interface Transition {
@@ -400,5 +400,12 @@ export function shutdownDone(run: PanelRun, outcomes: readonly CleanupOutcome[],
   return {
     run: { ...run, workers, status, bridgeStatus: anyFailed ? "failed" : "shutdown", bridgeFailureReason: anyFailed ? "some worktrees were kept; see the cleanup_failed events" : undefined, updatedAt: now },
     events: [makeEvent("shutdown_requested", "Shutdown: panes closed; worktrees with everything committed were removed; branches kept.", now), ...events],
+  };
+}
+
+export function decisionRecorded(run: PanelRun, decision: Decision): Transition {
+  return {
+    run: { ...run, decisions: [...(run.decisions ?? []), decision], updatedAt: decision.createdAt },
+    events: [makeEvent("decision_recorded", `Decision: ${decision.answer}${decision.note ? ` — ${decision.note.split("\n")[0]!.slice(0, 200)}` : ""}`, decision.createdAt)],
   };
 }

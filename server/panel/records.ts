@@ -44,6 +44,8 @@ export interface PanelWorker {
   failureReason?: string;
   threadId?: string;
   attempt?: number;
+  /** Token usage of the agent's thread (running total from turn.completed). */
+  usage?: { inputTokens: number; cachedInputTokens: number; outputTokens: number };
   diagnostics: string[];
   [key: string]: unknown;
 }
@@ -74,7 +76,16 @@ export interface PanelRun {
   sequentialFallbackAvailable: boolean;
   workers: PanelWorker[];
   diagnostics: string[];
+  /** The researcher's decisions after the run (newest last). */
+  decisions?: Decision[];
   [key: string]: unknown;
+}
+
+export interface Decision {
+  id: string;
+  answer: string;
+  note?: string;
+  createdAt: string;
 }
 
 export interface PanelEvent {

@@ -28,3 +28,13 @@ export function getWorker(panel: Panel, runId: string, workerId: string) {
   if (!worker) throw notFound(`worker ${workerId} in run ${runId}`);
   return worker;
 }
+
+import { synthesize, synthesisMarkdown } from "./synthesis";
+
+/** Members side by side with grouped objections/questions and marked disagreements. */
+export async function runSynthesis(panel: Panel, runId: string) {
+  const run = getRun(panel, runId);
+  const agg = await runResult(panel, runId);
+  const s = synthesize(agg.memberResults.map((m) => ({ ...m, workerId: m.workerId })));
+  return { ...s, final: agg.final, aggregate: agg, markdown: synthesisMarkdown(run, s) };
+}

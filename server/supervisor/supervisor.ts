@@ -16,6 +16,7 @@ import { workerFailed, workerPatched, workerResult, workerRuntimePaths } from ".
 import type { Panel } from "../panel/panel";
 import type { PanelRun, PanelWorker, WorkerResult } from "../panel/records";
 import { findRun } from "../panel/runs";
+import type { ActivityEvent } from "../events/bus";
 import { parseAgentLine, type Usage } from "./activity";
 
 export interface SupervisorOptions {
@@ -191,9 +192,14 @@ export class Supervisor {
       }
     }
     if (rows.length) {
-      this.panel.db.transaction((tx) => {
-        for (let i = 0; i < rows.length; i += 200) tx.insert(t.activity).values(rows.slice(i, i + 200)).onConflictDoNothing().run();
+      const inserted = this.panel.db.transaction((tx) => {
+        const out: ActivityEvent[] = [];
+        for (let i = 0; i < rows.length; i += 200) {
+          for (const r of tx.insert(t.activity).values(rows.slice(i, i + 200)).onConflictDoNothing().returning().all()) out.push(r);
+        }
+        return out;
       });
+      this.panel.bus.publishActivity(inserted);
     }
     const patch: Partial<PanelWorker> = {};
     if (threadId && threadId !== worker.threadId) patch.threadId = threadId;

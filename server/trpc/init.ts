@@ -11,6 +11,12 @@ export interface TrpcContext {
 }
 
 const t = initTRPC.context<TrpcContext>().create({
+  // Pings keep SSH tunnels and proxies from closing idle event streams; the client reconnects
+  // (resuming from lastEventId) when it hears nothing for longer than that.
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 25_000 },
+  },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     return {

@@ -2,6 +2,7 @@ import { createCallerFactory, router } from "./init";
 import { reposRouter } from "./routers/repos";
 import { rolesRouter } from "./routers/roles";
 import { runsRouter } from "./routers/runs";
+import { eventsRouter } from "./routers/events";
 import { systemRouter } from "./routers/system";
 import { workersRouter } from "./routers/workers";
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   roles: rolesRouter,
   runs: runsRouter,
   workers: workersRouter,
+  events: eventsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,7 @@
 import { launchRun, resumeRun, shutdownRun, stopRun } from "../../panel/lifecycle";
-import { runResult } from "../../panel/results";
+import { decide, decideInputSchema, decisions } from "../../panel/decisions";
+import { runUsage } from "../../panel/feed";
+import { runResult, runSynthesis } from "../../panel/results";
 import {
   createRun, createRunInputSchema, getRun, listRuns, listRunsInputSchema, runIdInputSchema,
 } from "../../panel/runs";
@@ -9,6 +11,10 @@ export const runsRouter = router({
   list: viewerProcedure.input(listRunsInputSchema).query(({ ctx, input }) => listRuns(ctx.panel, input)),
   get: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => getRun(ctx.panel, input.runId)),
   result: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runResult(ctx.panel, input.runId)),
+  synthesis: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runSynthesis(ctx.panel, input.runId)),
+  usage: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => (getRun(ctx.panel, input.runId), runUsage(ctx.panel, input.runId))),
+  decisions: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => decisions(ctx.panel, input.runId)),
+  decide: operatorProcedure.input(decideInputSchema).mutation(({ ctx, input }) => decide(ctx.panel, input)),
   create: operatorProcedure.input(createRunInputSchema).mutation(({ ctx, input }) => createRun(ctx.panel, input)),
   launch: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => launchRun(ctx.panel, input.runId)),
   stop: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => stopRun(ctx.panel, input.runId)),

@@ -1,0 +1,26 @@
+import { sessionNameFor } from "../bridge/tmux";
+import { activityAfter, runUsage } from "./feed";
+import { tmuxFor } from "./lifecycle";
+import type { Panel } from "./panel";
+import { getWorker } from "./results";
+
+/** The worker's tmux pane (with colours) and the command a human uses to attach to it. */
+export async function workerTerminal(panel: Panel, runId: string, workerId: string) {
+  const worker = getWorker(panel, runId, workerId);
+  const tmux = tmuxFor(panel);
+  const session = sessionNameFor(runId);
+  const attach = `tmux -L ${panel.config.tmuxSocket} attach -t ${session}:${workerId}`;
+  const panes = await tmux.listPanes();
+  const pane = panes.find((p) => p.paneId === worker.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
+  if (!pane) return { text: null, alive: false, paneId: null, attach, message: worker.paneId ? "The worker's tmux window is closed." : "The worker has not been launched yet." };
+  const text = await tmux.capture(pane.paneId);
+  return { text: text ?? null, alive: !pane.dead, paneId: pane.paneId, attach, message: pane.dead ? "The worker has exited; this is its final screen." : null };
+}
+
+export function workerActivity(panel: Panel, runId: string, workerId: string, cursor?: number, limit = 500) {
+  getWorker(panel, runId, workerId);
+  const items = activityAfter(panel, runId, cursor ?? 0, workerId, limit);
+  return { items, nextCursor: items.length === limit ? items[items.length - 1]!.seq : null };
+}
+
+export { runUsage };
