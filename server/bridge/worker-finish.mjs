@@ -1,0 +1,579 @@
+#!/usr/bin/env node
+/**
+ * worker-finish.mjs — run by a worker's launch.sh after the agent (codex exec) has exited.
+ *
+ * Plain Node ESM, no dependencies outside node:* (launch.sh runs it with an absolute node path,
+ * possibly from a tmux server started long ago). It:
+ *   1. reads the agent's last message (`codex exec -o <file>`), parses it as JSON (or the last
+ *      {...} object inside it) and re-serializes it to exactly the worker result fields;
+ *      a missing / invalid message (or a failed agent without a result) becomes an `error` result;
+ *   2. writes result.exit.json {exitCode, completedAt};
+ *   3. commits the worktree's changes (never anything under .longtable-worker/) with a fixed author;
+ *   4. writes `git rev-parse HEAD` to result.json.commit;
+ *   5. finally writes result.json atomically (temp file + rename), so that when result.json
+ *      appears, everything else is already final;
+ * and appends readable lines to worker.log.
+ *
+ * Usage (every value is its own argv element; a value may start with "-"):
+ *   node worker-finish.mjs --worker-id <id> --role <role> --label <label> --run-id <runId>
+ *     --attempt <n> --worktree <dir> --last-message <file> --result <file> --exit-file <file>
+ *     --commit-file <file> --log <file> --exit-code <n>
+ *     [--stop-file <file>] [--follow-up 0|1] [--signal INT|TERM] [--reason <text>]
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/**
+ * @typedef {{role: string, label: string, status: "completed" | "blocked" | "error", summary: string,
+ *   claims: string[], objections: string[], openQuestions: string[], evidenceRefs: string[], error: string}} WorkerResultRecord
+ * @typedef {{role?: string, label?: string}} ResultWorker
+ * @typedef {{workerId: string, role: string, label: string, runId?: string, attempt: number, worktree: string,
+ *   lastMessage: string, result: string, exitFile: string, commitFile: string, log: string, exitCode: number,
+ *   stopFile?: string, followUp: boolean, signal?: string, reason?: string}} FinishOptions
+ */
+
+export const RESULT_STATUSES = ["completed", "blocked", "error"];
+export const RESULT_ARRAY_FIELDS = ["claims", "objections", "openQuestions", "evidenceRefs"];
+
+/** Bounds that keep a result small whatever the agent printed. */
+export const RESULT_LIMITS = Object.freeze({
+  /** Longest string field, in UTF-16 code units (summary, error, each array item). */
+  maxStringChars: 20_000,
+  /** Most items kept per array field. */
+  maxArrayItems: 200,
+  /** Total characters kept per array field. */
+  maxArrayChars: 100_000,
+  /** Largest last-message file that is parsed at all. */
+  maxReadBytes: 64 * 1024 * 1024,
+  /** Characters of invalid output quoted in the error. */
+  previewChars: 200,
+});
+
+export const WORKER_COMMIT_NAME = "LongTable Panel Worker";
+export const WORKER_COMMIT_EMAIL = "longtable-panel-worker@example.invalid";
+export const RUNTIME_DIR_NAME = ".longtable-worker";
+const RUNTIME_PATHSPEC = `:(exclude)${RUNTIME_DIR_NAME}`;
+const TRUNCATION_MARK = "… [truncated]";
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+// ---------------------------------------------------------------------------------------------
+
+/** @param {string} text @returns {string} Replaces lone UTF-16 surrogates (which cannot be encoded as UTF-8) with U+FFFD. */
+export function wellFormed(text) {
+  if (typeof text.toWellFormed === "function") return text.toWellFormed();
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+/** @param {Uint8Array | string} buffer @returns {string} Decodes agent output as UTF-8; invalid byte sequences become U+FFFD, a leading BOM is dropped. */
+export function decodeAgentOutput(buffer) {
+  if (typeof buffer === "string") return wellFormed(buffer.replace(/^\uFEFF/, ""));
+  return new TextDecoder("utf-8", { fatal: false, ignoreBOM: false }).decode(buffer);
+}
+
+/**
+ * Caps a string at `max` code units (never splitting a surrogate pair) and makes it well-formed.
+ * @param {string} text
+ * @param {number} [max]
+ * @returns {string}
+ */
+export function capString(text, max = /** @type {number} */ (RESULT_LIMITS.maxStringChars)) {
+  const clean = wellFormed(text);
+  if (clean.length <= max) return clean;
+  let cut = Math.max(0, max - TRUNCATION_MARK.length);
+  const code = clean.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return clean.slice(0, cut) + TRUNCATION_MARK;
+}
+
+function preview(text) {
+  const oneLine = text.trim().slice(0, RESULT_LIMITS.previewChars * 2);
+  return capString(Array.from(oneLine).slice(0, RESULT_LIMITS.previewChars).join(""), RESULT_LIMITS.previewChars * 2);
+}
+
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing the agent's last message
+// ---------------------------------------------------------------------------------------------
+
+/** Top-level balanced {...} spans of `text`, scanning from `from` (string-aware, linear). */
+function objectSpans(text, from) {
+  const spans = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let escaped = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (depth === 0) {
+      if (c === 0x7b /* { */) {
+        depth = 1;
+        start = i;
+        inString = false;
+        escaped = false;
+      }
+      continue;
+    }
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c /* \ */) escaped = true;
+      else if (c === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b) depth += 1;
+    else if (c === 0x7d /* } */) {
+      depth -= 1;
+      if (depth === 0) spans.push([start, i + 1]);
+    }
+  }
+  return { spans, unclosedStart: depth > 0 ? start : -1 };
+}
+
+/**
+ * Finds the agent's JSON object in `text`: the whole text (surrounding whitespace ignored) when it
+ * is a JSON object, else the last {...} span inside it that parses as a JSON object (so prose or
+ * markdown fences around the object are tolerated).
+ * Returns {ok: true, value} or {ok: false, reason: "empty" | "not_json" | "not_object"}.
+ * @param {string} text
+ * @returns {{ok: true, value: Record<string, unknown>} | {ok: false, reason: "empty" | "not_json" | "not_object"}}
+ */
+export function extractJsonObject(text) {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) return { ok: false, reason: "empty" };
+  let parsedNonObject = false;
+  try {
+    const value = JSON.parse(trimmed);
+    if (isPlainObject(value)) return { ok: true, value };
+    parsedNonObject = true;
+  } catch {
+    // fall through to the scan
+  }
+  const candidates = [];
+  let from = 0;
+  for (let restarts = 0; restarts < 8 && from < trimmed.length; restarts++) {
+    const { spans, unclosedStart } = objectSpans(trimmed, from);
+    candidates.push(...spans);
+    // An unbalanced "{" swallowed the rest: look again just after it (if a "}" follows at all).
+    if (unclosedStart < 0 || trimmed.lastIndexOf("}") < unclosedStart) break;
+    from = unclosedStart + 1;
+  }
+  const seen = new Set();
+  const ordered = candidates
+    .filter(([s, e]) => (seen.has(`${s}:${e}`) ? false : (seen.add(`${s}:${e}`), true)))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  for (const [start, end] of ordered.slice(0, 32)) {
+    try {
+      const value = JSON.parse(trimmed.slice(start, end));
+      if (isPlainObject(value)) return { ok: true, value };
+    } catch {
+      // try the previous candidate
+    }
+  }
+  return { ok: false, reason: parsedNonObject ? "not_object" : "not_json" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sanitizing
+// ---------------------------------------------------------------------------------------------
+
+function stringField(value) {
+  return typeof value === "string" ? capString(value) : "";
+}
+
+function stringArray(value) {
+  if (!Array.isArray(value)) return [];
+  /** @type {string[]} */
+  const out = [];
+  let budget = RESULT_LIMITS.maxArrayChars;
+  for (const entry of value) {
+    if (out.length >= RESULT_LIMITS.maxArrayItems || budget < 64) break;
+    if (typeof entry !== "string") continue;
+    const kept = capString(entry, Math.min(RESULT_LIMITS.maxStringChars, budget));
+    out.push(kept);
+    budget -= kept.length;
+  }
+  return out;
+}
+
+function own(object, key) {
+  return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+}
+
+/**
+ * Re-serializes an agent result to exactly the result fields
+ * (role, label, status, summary, claims, objections, openQuestions, evidenceRefs, error):
+ * unknown keys are dropped, wrong types emptied, strings capped and made well-formed, arrays keep
+ * strings only (at most RESULT_LIMITS.maxArrayItems). A status outside completed|blocked|error
+ * becomes "error". `worker` ({role, label}) is the worker that produced it: its role and label are
+ * authoritative; without it the agent's own strings are kept.
+ * @param {unknown} value
+ * @param {ResultWorker} [worker]
+ * @returns {WorkerResultRecord}
+ */
+export function sanitizeResult(value, worker) {
+  const input = isPlainObject(value) ? value : {};
+  const rawStatus = own(input, "status");
+  const status = RESULT_STATUSES.includes(rawStatus) ? rawStatus : "error";
+  let error = stringField(own(input, "error"));
+  if (status !== rawStatus && error === "") {
+    error = rawStatus === undefined
+      ? "agent result had no status"
+      : `agent result had an invalid status: ${capString(JSON.stringify(rawStatus) ?? String(rawStatus), 80)}`;
+  }
+  return {
+    role: typeof worker?.role === "string" ? worker.role : stringField(own(input, "role")),
+    label: typeof worker?.label === "string" ? worker.label : stringField(own(input, "label")),
+    status,
+    summary: stringField(own(input, "summary")),
+    claims: stringArray(own(input, "claims")),
+    objections: stringArray(own(input, "objections")),
+    openQuestions: stringArray(own(input, "openQuestions")),
+    evidenceRefs: stringArray(own(input, "evidenceRefs")),
+    error,
+  };
+}
+
+/** An `error` result for `worker` with a readable reason. @param {ResultWorker | undefined} worker @param {string} reason @returns {WorkerResultRecord} */
+export function errorResult(worker, reason) {
+  return {
+    role: typeof worker?.role === "string" ? worker.role : "",
+    label: typeof worker?.label === "string" ? worker.label : "",
+    status: "error",
+    summary: "",
+    claims: [],
+    objections: [],
+    openQuestions: [],
+    evidenceRefs: [],
+    error: capString(reason),
+  };
+}
+
+const SIGNAL_NAMES = { 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 13: "SIGPIPE", 15: "SIGTERM" };
+
+/** "codex exec exited 3", with a hint for 126/127 and signal exits (128+n). @param {number} exitCode @param {string} [signal] @returns {string} */
+export function describeExit(exitCode, signal) {
+  let text = `codex exec exited ${exitCode}`;
+  if (exitCode === 127) text += " (agent binary not found)";
+  else if (exitCode === 126) text += " (agent binary not executable)";
+  else if (exitCode > 128 && exitCode < 160) text += ` (killed by ${SIGNAL_NAMES[exitCode - 128] ?? `signal ${exitCode - 128}`})`;
+  else if (signal) text += ` (after SIG${signal})`;
+  return text;
+}
+
+/**
+ * Turns the agent's last message into the worker result.
+ * options: {output: Buffer|string|undefined (undefined = no file), outputBytes?: number (size when
+ * the file was too large to read), readError?: string, exitCode: number, worker: {role,label}, reason?: string (set by
+ * the launcher when the agent could not even start), stopRequested?: boolean, signal?: string}.
+ * Returns {result, valid: boolean (the agent's own result was used), problem?: string}.
+ * @param {{output: Uint8Array | string | undefined, outputBytes?: number, readError?: string, exitCode: number,
+ *   worker?: ResultWorker, reason?: string, stopRequested?: boolean, signal?: string}} options
+ * @returns {{result: WorkerResultRecord, valid: boolean, problem?: string}}
+ */
+export function buildWorkerResult(options) {
+  const { output, exitCode, worker } = options;
+  const failed = exitCode !== 0;
+  const exitText = options.reason ? options.reason : describeExit(exitCode, options.signal);
+  const prefix = options.stopRequested && failed ? "stopped on request: " : "";
+  let problem;
+  if (options.readError !== undefined && output === undefined) {
+    problem = `could not read the agent output: ${capString(String(options.readError), 300)}`;
+  } else if (options.outputBytes !== undefined && output === undefined) {
+    problem = `agent output was too large to parse (${options.outputBytes} bytes)`;
+  } else if (output === undefined) {
+    problem = failed || options.reason ? undefined : "agent wrote no final message";
+  } else {
+    const text = decodeAgentOutput(output);
+    const parsed = extractJsonObject(text);
+    if (parsed.ok) {
+      return { result: sanitizeResult(parsed.value, worker), valid: true };
+    }
+    if (parsed.reason === "empty") problem = failed || options.reason ? undefined : "agent wrote an empty final message";
+    else if (parsed.reason === "not_object") problem = `agent output was not a JSON object: ${preview(text)}`;
+    else problem = `agent output was not valid JSON: ${preview(text)}`;
+  }
+  const parts = [];
+  if (failed || options.reason) parts.push(exitText);
+  if (problem) parts.push(problem);
+  if (parts.length === 0) parts.push(exitText);
+  return { result: errorResult(worker, prefix + parts.join("; ")), valid: false, problem };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and git
+// ---------------------------------------------------------------------------------------------
+
+/** Writes `text` to `path` atomically: a temp file in the same directory, then rename. */
+export function writeFileAtomicSync(path, text) {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+function readOutput(path) {
+  if (!path || !existsSync(path)) return { output: undefined };
+  let fd;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    if (size > RESULT_LIMITS.maxReadBytes) return { output: undefined, outputBytes: size };
+    const buffer = Buffer.alloc(size);
+    let offset = 0;
+    while (offset < size) {
+      const n = readSync(fd, buffer, offset, size - offset, offset);
+      if (n === 0) break;
+      offset += n;
+    }
+    return { output: buffer.subarray(0, offset) };
+  } catch (error) {
+    return { output: undefined, readError: error instanceof Error ? error.message : String(error) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Environment for git: no inherited repository overrides, fixed worker identity. */
+export function workerGitEnv(base = process.env) {
+  const env = { ...base };
+  for (const name of [
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+  ]) delete env[name];
+  env.GIT_AUTHOR_NAME = WORKER_COMMIT_NAME;
+  env.GIT_AUTHOR_EMAIL = WORKER_COMMIT_EMAIL;
+  env.GIT_COMMITTER_NAME = WORKER_COMMIT_NAME;
+  env.GIT_COMMITTER_EMAIL = WORKER_COMMIT_EMAIL;
+  env.GIT_TERMINAL_PROMPT = "0";
+  return env;
+}
+
+function git(worktree, args) {
+  return execFileSync("git", ["-C", worktree, ...args], {
+    encoding: "utf8",
+    env: workerGitEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
+
+function gitErrorText(error) {
+  const stderr = error && typeof error === "object" && "stderr" in error ? String(error.stderr ?? "") : "";
+  const message = stderr.trim() || (error instanceof Error ? error.message : String(error));
+  return message.split("\n").slice(0, 3).join(" | ").slice(0, 500);
+}
+
+function runtimeDirIgnored(worktree) {
+  try {
+    git(worktree, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR_NAME}/`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `longtable panel worker <workerId>` (+ attempt when > 1, + follow-up). @param {string} workerId @param {number} [attempt] @param {boolean} [followUp] */
+export function workerCommitMessage(workerId, attempt = 1, followUp = false) {
+  const notes = [];
+  if (Number.isInteger(attempt) && attempt > 1) notes.push(`attempt ${attempt}`);
+  if (followUp) notes.push("follow-up");
+  return `longtable panel worker ${workerId}${notes.length ? ` (${notes.join(", ")})` : ""}`;
+}
+
+/**
+ * Commits the worktree's changes (everything except .longtable-worker/) when `git status` shows
+ * any. Returns {committed, files, head?, error?}; never throws.
+ * @param {string} worktree
+ * @param {string} message
+ * @returns {{committed: boolean, files: number, head: string | undefined, error: string | undefined}}
+ */
+export function commitWorktree(worktree, message) {
+  /** @type {{committed: boolean, files: number, head: string | undefined, error: string | undefined}} */
+  const outcome = { committed: false, files: 0, head: undefined, error: undefined };
+  try {
+    const status = git(worktree, ["status", "--porcelain", "--untracked-files=all", "--", ".", RUNTIME_PATHSPEC]);
+    const lines = status.split("\n").filter((line) => line.trim() !== "");
+    if (lines.length > 0) {
+      // When the runtime folder is ignored (info/exclude, the normal case) `add -A .` skips it, and
+      // naming it in an exclude pathspec would make git fail with "paths are ignored"; when it
+      // is not ignored, the exclude pathspec keeps it out.
+      git(worktree, runtimeDirIgnored(worktree) ? ["add", "-A", "--", "."] : ["add", "-A", "--", ".", RUNTIME_PATHSPEC]);
+      // Defensive: whatever put runtime files in the index (an agent's `git add -f`), unstage them.
+      git(worktree, ["reset", "-q", "--", RUNTIME_DIR_NAME]);
+      const staged = git(worktree, ["diff", "--cached", "--name-only", "-z"]).split("\0").filter(Boolean);
+      if (staged.length > 0) {
+        git(worktree, [
+          "-c", `user.name=${WORKER_COMMIT_NAME}`,
+          "-c", `user.email=${WORKER_COMMIT_EMAIL}`,
+          "-c", "commit.gpgsign=false",
+          "commit", "--no-verify", "-q", "-m", message,
+        ]);
+        outcome.committed = true;
+        outcome.files = staged.length;
+      }
+    }
+  } catch (error) {
+    outcome.error = gitErrorText(error);
+  }
+  try {
+    outcome.head = git(worktree, ["rev-parse", "HEAD"]).trim();
+  } catch (error) {
+    outcome.error = outcome.error ?? gitErrorText(error);
+  }
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------------------------
+
+const FLAGS = {
+  "--worker-id": "workerId",
+  "--role": "role",
+  "--label": "label",
+  "--run-id": "runId",
+  "--attempt": "attempt",
+  "--worktree": "worktree",
+  "--last-message": "lastMessage",
+  "--result": "result",
+  "--exit-file": "exitFile",
+  "--commit-file": "commitFile",
+  "--log": "log",
+  "--exit-code": "exitCode",
+  "--stop-file": "stopFile",
+  "--follow-up": "followUp",
+  "--signal": "signal",
+  "--reason": "reason",
+};
+const REQUIRED = [
+  "workerId", "role", "label", "worktree", "lastMessage", "result", "exitFile", "commitFile", "log", "exitCode",
+];
+
+/**
+ * Parses `--flag value` pairs; a value is always the next argv element, whatever it starts with.
+ * @param {string[]} argv
+ * @returns {FinishOptions}
+ */
+export function parseFinishArgs(argv) {
+  /** @type {Record<string, string>} */
+  const options = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = FLAGS[argv[i]];
+    if (!key) throw new Error(`unknown argument ${JSON.stringify(argv[i])}`);
+    if (i + 1 >= argv.length) throw new Error(`missing value for ${argv[i]}`);
+    options[key] = argv[i + 1];
+  }
+  for (const key of REQUIRED) {
+    if (options[key] === undefined) throw new Error(`missing --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  }
+  const exitCode = Number(options.exitCode);
+  if (!Number.isInteger(exitCode)) throw new Error(`invalid --exit-code ${JSON.stringify(options.exitCode)}`);
+  const attempt = options.attempt === undefined ? 1 : Number(options.attempt);
+  return /** @type {FinishOptions} */ ({
+    ...options,
+    exitCode,
+    attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
+    followUp: options.followUp === "1" || options.followUp === "true",
+    signal: options.signal || undefined,
+    reason: options.reason || undefined,
+  });
+}
+
+function logLine(path, message) {
+  try {
+    appendFileSync(path, `${new Date().toISOString()} finish: ${message.replace(/\r?\n/g, " ")}\n`);
+  } catch {
+    // The log is best effort; results are not.
+  }
+}
+
+/**
+ * Does the whole finish for one agent turn (see the file header). Returns
+ * {result, valid, commit}. Throws only if result files cannot be written.
+ * @param {FinishOptions} options
+ */
+export function finishWorker(options) {
+  const worker = { id: options.workerId, role: options.role, label: options.label };
+  const log = (message) => logLine(options.log, message);
+  log(`agent exited with code ${options.exitCode}${options.signal ? ` (launcher saw SIG${options.signal})` : ""}`);
+
+  const read = readOutput(options.lastMessage);
+  const stopRequested = Boolean(options.stopFile && existsSync(options.stopFile));
+  const built = buildWorkerResult({
+    output: read.output,
+    outputBytes: read.outputBytes,
+    readError: read.readError,
+    exitCode: options.exitCode,
+    worker,
+    reason: options.reason,
+    stopRequested,
+    signal: options.signal,
+  });
+  if (built.valid && options.exitCode !== 0) log("agent failed but wrote a valid result; keeping it");
+  log(`result status ${built.result.status}${built.result.error ? `: ${built.result.error.slice(0, 300)}` : ""}`);
+
+  const completedAt = new Date().toISOString();
+  writeFileAtomicSync(options.exitFile, `${JSON.stringify({ exitCode: options.exitCode, completedAt }, null, 2)}\n`);
+
+  const commit = commitWorktree(options.worktree, workerCommitMessage(worker.id, options.attempt, options.followUp));
+  if (commit.error) log(`git commit failed: ${commit.error}`);
+  if (commit.committed) log(`committed ${commit.head} (${commit.files} file${commit.files === 1 ? "" : "s"})`);
+  else if (!commit.error) log("no worktree changes to commit");
+  if (commit.head) writeFileAtomicSync(options.commitFile, `${commit.head}\n`);
+
+  writeFileAtomicSync(options.result, `${JSON.stringify(built.result, null, 2)}\n`);
+  log(`wrote ${options.result}`);
+  return { result: built.result, valid: built.valid, commit };
+}
+
+function summaryLine(outcome) {
+  const r = outcome.result;
+  const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const parts = [`result: ${r.status}`];
+  if (r.status === "error") parts.push(r.error.split("\n")[0].slice(0, 200));
+  else parts.push(`${count(r.claims.length, "claim")}, ${count(r.objections.length, "objection")}, ${count(r.openQuestions.length, "open question")}`);
+  if (outcome.commit.committed) parts.push(`commit ${outcome.commit.head.slice(0, 12)} (${count(outcome.commit.files, "file")})`);
+  else if (outcome.commit.error) parts.push(`commit failed: ${outcome.commit.error.slice(0, 200)}`);
+  else parts.push("no changes to commit");
+  // The error can quote agent output: keep terminal escapes out of the pane.
+  // eslint-disable-next-line no-control-regex
+  return parts.join(" · ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
+function main(argv) {
+  let options;
+  try {
+    options = parseFinishArgs(argv);
+  } catch (error) {
+    process.stderr.write(`worker-finish: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  try {
+    const outcome = finishWorker(options);
+    process.stdout.write(`${summaryLine(outcome)}\n`);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logLine(options.log, `failed: ${message}`);
+    process.stderr.write(`worker-finish: ${message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
