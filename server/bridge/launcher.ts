@@ -47,9 +47,10 @@ export interface CodexExecArgsInput {
  * argv (without the codex binary) of one agent turn. Prompt comes from stdin ("-").
  * New session:  exec --json -s workspace-write -C <wt> --skip-git-repo-check --output-schema <f> -o <f> -
  * Follow-up:    exec --json -s workspace-write -C <wt> --skip-git-repo-check --output-schema <f> -o <f> resume <thread_id> -
- * All options stay before `resume`: in codex's clap definition `-s`, `-C` and `--output-schema`
- * are options of `exec` only (not global), so they are rejected after the subcommand, while
- * `--json`, `-o` and `--skip-git-repo-check` are accepted on either side.
+ * All options stay before `resume`: `-s` and `-C` are options of `exec` only and codex rejects
+ * them after the subcommand (checked with codex-cli 0.169.0); `--json`, `-o`, `--output-schema`
+ * and `--skip-git-repo-check` are accepted on either side in 0.169.0, but `--output-schema` is
+ * not global in every codex version, so before `resume` is the order that always parses.
  */
 export function codexExecArgs(input: CodexExecArgsInput): string[] {
   const args = [

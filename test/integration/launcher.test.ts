@@ -364,10 +364,14 @@ describe("fake codex", () => {
     writeFileSync(schema, "{}");
     const bin = await makeFakeCodex(dir, { "*": [{ result: { status: "completed" } }] });
     const task = "Role: Reviewer (reviewer)\n";
-    // -s / -C / --output-schema are exec options: codex rejects them after `resume`.
-    const late = run(bin, ["exec", "resume", "abc", "--output-schema", schema, "-"], task);
+    // -s and -C are exec options: codex 0.169.0 rejects them after `resume` (--output-schema is global).
+    const late = run(bin, ["exec", "resume", "abc", "-s", "read-only", "-"], task);
     expect(late.status).toBe(2);
-    expect(late.stderr).toContain("unexpected argument '--output-schema'");
+    expect(late.stderr).toContain("unexpected argument '-s'");
+    expect(run(bin, ["exec", "resume", "abc", "-C", dir, "-"], task).stderr).toContain("unexpected argument '-C'");
+    const unknownThread = run(bin, ["exec", "--skip-git-repo-check", "resume", "abc", "--output-schema", schema, "--json", "-o", join(dir, "o"), "-"], task);
+    expect(unknownThread.status).toBe(1);
+    expect(unknownThread.stderr).toContain("no rollout found for thread id abc");
     const missing = run(bin, ["exec", "--json", "--skip-git-repo-check", "--output-schema", join(dir, "nope.json"), "-"], task);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("failed to load output schema");

@@ -6,8 +6,8 @@
  * Honours: --version, login status, exec [--json] [-s|--sandbox m] [-C|--cd dir]
  * [--skip-git-repo-check] [--output-schema f] [-o|--output-last-message f] [-m m] [-c k=v]
  * [--color c] [--ephemeral] [PROMPT|-] [resume <thread_id>|--last [PROMPT|-]].
- * Like codex's clap definition, only --json, -o, --skip-git-repo-check, --ephemeral and -m are
- * accepted after `resume`; -s, -C and --output-schema there are an error (exit 2).
+ * Like codex-cli 0.169.0, only --json, -o, --output-schema, --skip-git-repo-check, --ephemeral and
+ * -m are accepted after `resume`; -s and -C there are an error (exit 2).
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -51,6 +51,7 @@ function parseExec(args) {
     if (a === "--ephemeral") continue;
     if (a === "-o" || a === "--output-last-message") { opts.lastMessage = takeValue(i, a); i++; continue; }
     if (a === "-m" || a === "--model") { takeValue(i, a); i++; continue; }
+    if (a === "--output-schema") { opts.outputSchema = takeValue(i, a); i++; continue; }
     if (!inResume) {
       if (a === "-s" || a === "--sandbox") {
         opts.sandbox = takeValue(i, a); i++;
@@ -58,7 +59,6 @@ function parseExec(args) {
         continue;
       }
       if (a === "-C" || a === "--cd") { opts.cd = takeValue(i, a); i++; continue; }
-      if (a === "--output-schema") { opts.outputSchema = takeValue(i, a); i++; continue; }
       if (a === "-c" || a === "--config") { takeValue(i, a); i++; continue; }
       if (a === "--color") { takeValue(i, a); i++; continue; }
       if (a === "resume" && positionals.length === 0) { inResume = true; opts.resume = { threadId: undefined, last: false }; continue; }
