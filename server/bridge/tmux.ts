@@ -88,7 +88,19 @@ export class Tmux {
    * Open a window running `argv` in `cwd`: creates the session when it does not exist. Panes
    * stay after their process exits (remain-on-exit), so a human can read the end.
    */
-  async openWindow(session: string, window: string, cwd: string, argv: readonly string[]): Promise<{ paneId: string; windowIndex: string }> {
+  openWindow(session: string, window: string, cwd: string, argv: readonly string[]): Promise<{ paneId: string; windowIndex: string }> {
+    // Serialized per session: two concurrent launches must not both try to create it.
+    const prev = this.opening.get(session) ?? Promise.resolve();
+    const next = prev.then(() => this.openWindowNow(session, window, cwd, argv));
+    const tail = next.catch(() => undefined);
+    this.opening.set(session, tail);
+    void tail.then(() => this.opening.get(session) === tail && this.opening.delete(session));
+    return next;
+  }
+
+  private opening = new Map<string, Promise<unknown>>();
+
+  private async openWindowNow(session: string, window: string, cwd: string, argv: readonly string[]): Promise<{ paneId: string; windowIndex: string }> {
     if (!SESSION_PATTERN.test(session) || !SESSION_PATTERN.test(window)) throw new Error("invalid tmux session or window name");
     const fmt = "#{pane_id}\t#{window_index}";
     const has = await this.run(["has-session", "-t", `=${session}`]);

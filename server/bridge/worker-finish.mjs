@@ -213,8 +213,7 @@ function own(object, key) {
  * (role, label, status, summary, claims, objections, openQuestions, evidenceRefs, error):
  * unknown keys are dropped, wrong types emptied, strings capped and made well-formed, arrays keep
  * strings only (at most RESULT_LIMITS.maxArrayItems). A status outside completed|blocked|error
- * becomes "error". `worker` ({role, label}) is the worker that produced it: its role and label are
- * authoritative; without it the agent's own strings are kept.
+ * becomes "error". Role and label are the agent's own strings (checked against the worker later).
  * @param {unknown} value
  * @param {ResultWorker} [worker]
  * @returns {WorkerResultRecord}
@@ -230,8 +229,10 @@ export function sanitizeResult(value, worker) {
       : `agent result had an invalid status: ${capString(JSON.stringify(rawStatus) ?? String(rawStatus), 80)}`;
   }
   return {
-    role: typeof worker?.role === "string" ? worker.role : stringField(own(input, "role")),
-    label: typeof worker?.label === "string" ? worker.label : stringField(own(input, "label")),
+    // The agent's own role and label are kept: the supervisor fails a result whose role or
+    // label does not match the worker's (a worker answering for another member).
+    role: stringField(own(input, "role")),
+    label: stringField(own(input, "label")),
     status,
     summary: stringField(own(input, "summary")),
     claims: stringArray(own(input, "claims")),

@@ -248,3 +248,35 @@ describe("worker bridge with real git and tmux", () => {
     }
   });
 });
+
+describe("after a run: decisions, synthesis, usage", () => {
+  it("records a decision through the door; it survives a rebuild of the index", async () => {
+    h = await bridgeHarness({
+      reviewer: [{ usage: { input_tokens: 10, cached_input_tokens: 0, output_tokens: 5 } }, { result: resultFor("reviewer", "Reviewer", { objections: ["Effect sizes are not reported"] }) }],
+      editor: [{ usage: { input_tokens: 7, cached_input_tokens: 1, output_tokens: 2 } }, { result: resultFor("editor", "Journal Editor", { objections: ["Effect sizes not reported in the main table"] }) }],
+    });
+    const { api, repo, panel } = h;
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor"], mode: "review" });
+    await expect(api.runs.decide({ runId: created.id, answer: "proceed" })).rejects.toThrow(/finished/);
+    await api.runs.launch({ runId: created.id });
+    await waitForRunStatus(h, created.id, ["completed"]);
+    const d = await api.runs.decide({ runId: created.id, answer: "revise", note: "Add effect sizes.\nThen rerun." });
+    expect(d.answer).toBe("revise");
+    expect((await api.runs.list({})).items[0]!.lastDecision).toBe("revise");
+    expect((await api.runs.decisions({ runId: created.id })).map((x) => x.note)).toEqual(["Add effect sizes.\nThen rerun."]);
+    const synthesis = await api.runs.synthesis({ runId: created.id });
+    expect(synthesis.objectionGroups[0]!.roles.sort()).toEqual(["editor", "reviewer"]);
+    expect(synthesis.markdown).toContain("Journal Editor");
+    const usage = await api.runs.usage({ runId: created.id });
+    expect(usage.total).toEqual({ inputTokens: 17, cachedInputTokens: 1, outputTokens: 7 });
+    await expect(api.runs.decide({ runId: created.id, answer: "bad\u0007" })).rejects.toThrow();
+
+    panel.dbh.sqlite.exec("delete from decisions; delete from events; delete from workers; delete from runs;");
+    const { reindexFromDisk } = await import("@/server/panel/runs");
+    await reindexFromDisk(panel);
+    expect((await api.runs.list({})).items[0]!.lastDecision).toBe("revise");
+    expect((await api.runs.decisions({ runId: created.id }))).toHaveLength(1);
+    const types = panel.dbh.sqlite.prepare("select type from events where run_id = ? order by seq").all(created.id).map((r) => (r as { type: string }).type);
+    expect(types.at(-1)).toBe("decision_recorded");
+  });
+});

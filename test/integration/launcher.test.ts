@@ -78,10 +78,11 @@ describe("launch.sh (integration, real git, fake codex)", () => {
     const run = await runLauncher(f.paths.launcherPath);
     expect(run.code, run.stderr).toBe(0);
 
-    // result.json: exactly the result fields, the worker's own role/label, extra keys gone.
+    // result.json: exactly the result fields, the agent's own role/label (the supervisor
+    // fails a mismatch), extra keys gone.
     const result = resultOf(f);
     expect(Object.keys(result)).toEqual([...RESULT_FIELDS]);
-    expect(result).toEqual({ ...REVIEW, label: "Reviewer", hiddenReasoning: undefined });
+    expect(result).toEqual({ ...REVIEW, label: "Someone Else", hiddenReasoning: undefined });
     expect(readFileSync(f.paths.resultPath, "utf8")).not.toContain("hiddenReasoning");
 
     const exit = readJson<{ exitCode: number; completedAt: string }>(f.paths.exitCodePath);

@@ -163,9 +163,9 @@ describe("launch.sh with a recording fake codex", () => {
     expect(records[0]!.stdin).toBe(taskText);
     expect(records[0]!.env).toEqual({ LONGTABLE_TEST_VALUE: envValue, LEADING_DASH: "-rf /" });
 
-    // The header shows the label as text, and the finish step got it as one argument.
+    // The header shows the label as text; the result is the agent's own (checked against the worker later).
     expect(run.stdout).toContain(`role:      ${label} (reviewer)`);
-    expect(readJson<{ label: string; status: string }>(f.paths.resultPath)).toMatchObject({ label, status: "completed" });
+    expect(readJson<{ label: string; status: string }>(f.paths.resultPath)).toMatchObject({ status: "completed" });
 
     // Nothing was executed anywhere.
     const found = (dir: string): string[] =>

@@ -46,7 +46,7 @@ describe("sanitizeResult", () => {
       worker,
     );
     expect(out).toEqual({
-      role: "reviewer", label: "Reviewer", status: "blocked", summary: "", claims: ["a", "c"], objections: [], openQuestions: [], evidenceRefs: [], error: "",
+      role: "", label: "", status: "blocked", summary: "", claims: ["a", "c"], objections: [], openQuestions: [], evidenceRefs: [], error: "",
     });
   });
 
@@ -56,8 +56,8 @@ describe("sanitizeResult", () => {
     expect(sanitizeResult({ ...good, status: "COMPLETED", error: "own words" }, worker)).toMatchObject({ status: "error", error: "own words" });
   });
 
-  it("uses the worker's own role and label, and the agent's strings without a worker", () => {
-    expect(sanitizeResult({ ...good, role: "editor", label: "Impostor" }, worker)).toMatchObject({ role: "reviewer", label: "Reviewer" });
+  it("keeps the agent's own role and label strings (the supervisor checks them against the worker)", () => {
+    expect(sanitizeResult({ ...good, role: "editor", label: "Impostor" }, worker)).toMatchObject({ role: "editor", label: "Impostor" });
     expect(sanitizeResult({ ...good, role: "editor", label: 7 }, undefined)).toMatchObject({ role: "editor", label: "" });
   });
 
