@@ -171,7 +171,7 @@ export function launcherScript(input: LauncherInput): string {
     resumeThreadId: input.resume?.threadId,
     extraArgs: input.codexArgs,
   });
-  const paneView = input.paneViewScript ?? join(dirname(input.finishScript), BRIDGE_SCRIPTS.paneView);
+  const paneView = input.paneViewScript ?? join(/*turbopackIgnore: true*/ dirname(input.finishScript), BRIDGE_SCRIPTS.paneView);
   const vars: [string, string][] = [
     ["worker_id", input.workerId],
     ["role", input.role],

@@ -4,10 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { dirname } from "node:path";
 import { agentEnvironment, extraAgentArgs, resolveExecutable } from "../bridge/agent";
 import { runGit, workTreeTopLevel } from "../bridge/git";
-import { launcherScript } from "../bridge/launcher";
+import { bridgeScriptPaths, launcherScript } from "../bridge/launcher";
 import { sessionNameFor, Tmux } from "../bridge/tmux";
 import { workerTaskText } from "../bridge/task";
 import { provisionWorktree, removeWorktreeIfClean } from "../bridge/worktree";
@@ -32,7 +32,6 @@ export function tmuxFor(panel: Panel): Tmux {
 }
 
 const nowIso = () => new Date().toISOString();
-const projectFile = (panel: Panel, ...parts: string[]) => resolve(panel.config.root, ...parts);
 
 /** Apply transitions to one run one at a time, committing each through the door. */
 export class RunWriter {
@@ -153,8 +152,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     codexBin,
     codexArgs: extraAgentArgs(),
     nodeBin: process.execPath,
-    finishScript: projectFile(panel, "server", "bridge", "worker-finish.mjs"),
-    paneViewScript: projectFile(panel, "server", "bridge", "pane-view.mjs"),
+    ...bridgeScriptPaths(panel.config.root),
     env: agentEnvironment(),
     resume,
   });
@@ -230,5 +228,3 @@ export async function shutdownRun(panel: Panel, runId: string): Promise<RunView>
   });
   return getRun(panel, runId);
 }
-
-export const runtimePathFor = (run: PanelRun, ...parts: string[]) => join(run.runDirectory, ...parts);
