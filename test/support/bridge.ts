@@ -18,10 +18,15 @@ export interface BridgeHarness {
   cleanup(): Promise<void>;
 }
 
+export interface BridgeHarnessOptions {
+  /** Absolute path of a codex binary to use instead of the scripted fake (e.g. the real one: see codex-env.ts). */
+  codexBin?: string;
+}
+
 /** A panel with a throw-away tmux socket, a temp repo, a scripted fake codex and a fast supervisor. */
-export async function bridgeHarness(script: FakeCodexScript, files?: Record<string, string>): Promise<BridgeHarness> {
+export async function bridgeHarness(script: FakeCodexScript, files?: Record<string, string>, options: BridgeHarnessOptions = {}): Promise<BridgeHarness> {
   const dir = tempDir("ltp-bridge-");
-  const codex = await makeFakeCodex(dir, script);
+  const codex = options.codexBin ?? (await makeFakeCodex(dir, script));
   const panel = openTestPanel({ codexBin: codex });
   const repo = makeRepo(files);
   const supervisor = new Supervisor(panel, { pollMs: 100 });
