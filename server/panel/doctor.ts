@@ -12,13 +12,19 @@ export interface ToolCheck {
 function probe(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
-      resolve({ ok: !error, out: `${stdout}${stderr}`.trim() });
+      resolve({ ok: !error, out: `${stdout}\n${stderr}`.trim() });
     });
     child.stdin?.end();
   });
 }
 
 const firstLine = (s: string) => s.split("\n").find((l) => l.trim())?.trim() ?? "";
+/**
+ * First line that says something: codex prints environment warnings first on stderr (e.g.
+ * "WARNING: proceeding, even though we could not create PATH aliases: …" when CODEX_HOME is under
+ * /tmp), before "Not logged in" or "API key configured - sk-…".
+ */
+const statusLine = (s: string) => s.split("\n").map((l) => l.trim()).find((l) => l !== "" && !/^WARNING: /.test(l)) ?? "";
 
 /** Tool versions and what is missing, each with the command that fixes it. */
 export async function doctor(panel: Panel) {
@@ -49,7 +55,7 @@ export async function doctor(panel: Panel) {
     {
       name: "codex",
       ok: codexR.ok,
-      version: codexR.ok ? firstLine(codexR.out).replace(/^codex(-cli)?\s*/, "") : undefined,
+      version: codexR.ok ? statusLine(codexR.out).replace(/^codex(-cli)?\s*/, "") : undefined,
       detail: codexR.ok ? `binary: ${codexBin}` : `${codexBin} was not found or did not run`,
       fix: "npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN to its path",
     },
@@ -61,7 +67,7 @@ export async function doctor(panel: Panel) {
     codex: {
       bin: codexBin,
       loggedIn,
-      loginStatus: codexR.ok ? firstLine(loginR.out) : undefined,
+      loginStatus: codexR.ok ? statusLine(loginR.out) : undefined,
       loginFix: loggedIn ? undefined : `run \`${codexBin} login\` in a terminal (or set OPENAI_API_KEY and run \`${codexBin} login --with-api-key\`)`,
     },
     tmuxSocket,
