@@ -52,6 +52,14 @@ function run(label, cmd, args, reportFile, count) {
   }
 }
 
+if (!only) {
+  console.log("\n=== typecheck (tsc --noEmit, tests included)");
+  const r = spawnSync(bin("tsc"), ["--noEmit", "-p", "."], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    failedSuite = true;
+    totals.failed += 1;
+  }
+}
 if (only !== "e2e") {
   run("vitest (unit + integration)", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "vitest.json")}`], join(results, "vitest.json"),
     (j) => ({ passed: j.numPassedTests ?? 0, failed: (j.numFailedTests ?? 0) + (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0) }));
