@@ -3,7 +3,7 @@
  * Each action holds the run's lock; every state change goes through the one door.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { agentEnvironment, extraAgentArgs, resolveExecutable } from "../bridge/agent";
 import { runGit, workTreeTopLevel } from "../bridge/git";
@@ -162,6 +162,10 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
 
 export async function clearAttemptArtifacts(worker: PanelWorker): Promise<void> {
   const p = workerRuntimePaths(worker.worktreePath);
+  // Each attempt gets its own agent event log; the previous one is kept beside it.
+  if (existsSync(p.agentEventsPath) && (worker.attempt ?? 0) > 0) {
+    await rename(p.agentEventsPath, p.agentEventsPath.replace(/\.jsonl$/, `.attempt-${worker.attempt}.jsonl`));
+  }
   await Promise.all(
     [worker.resultPath, worker.exitCodePath, `${worker.resultPath}.commit`, `${worker.resultPath}.stdout`, p.lastMessagePath].map((f) => rm(f, { force: true })),
   );

@@ -1,0 +1,111 @@
+/**
+ * Request changes: the user's feedback goes to the worker's mailbox and the worker runs a
+ * follow-up turn (`codex exec resume <thread_id>`) in the same worktree and tmux window: a new
+ * attempt, a new commit, a new result.
+ */
+import { existsSync } from "node:fs";
+import { appendFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { sessionNameFor } from "../bridge/tmux";
+import { PanelError } from "./errors";
+import { createId, runIdSchema, workerIdSchema } from "./ids";
+import { clearAttemptArtifacts, prepareAttempt, tmuxFor, writerFor } from "./lifecycle";
+import { appendDiagnostic, makeEvent, settle, workerRuntimePaths, type Transition } from "./machine";
+import type { Panel } from "./panel";
+import type { PanelRun, PanelWorker, WorkerRuntime } from "./records";
+import { listRoles } from "./role-catalog";
+import { getRun } from "./runs";
+
+export const followUpInputSchema = z.object({
+  runId: runIdSchema,
+  workerId: workerIdSchema,
+  message: z.string().trim().min(1, "write what should change").max(50_000),
+  /** Lines of the diff the feedback refers to. */
+  quotes: z.array(z.object({ path: z.string().max(4096), line: z.number().int().min(0).optional(), text: z.string().max(4000) })).max(50).optional(),
+});
+export type FollowUpInput = z.infer<typeof followUpInputSchema>;
+
+/** Pure: the worker starts a follow-up attempt. */
+export function followUpStarted(run: PanelRun, workerId: string, runtime: WorkerRuntime, message: string, now: string): Transition {
+  let found: PanelWorker | undefined;
+  const workers = run.workers.map((w) => {
+    if (w.id !== workerId) return w;
+    found = w;
+    return {
+      ...w,
+      status: "running" as const,
+      executionState: "running" as const,
+      paneId: runtime.paneId,
+      runtime,
+      previousCommit: w.worktreeCommit,
+      attempt: (w.attempt ?? 1) + 1,
+      startedAt: now,
+      completedAt: undefined,
+      error: undefined,
+      failureReason: undefined,
+      updatedAt: now,
+      diagnostics: appendDiagnostic(w.diagnostics, "Follow-up requested: the agent resumes its thread with the feedback."),
+    };
+  });
+  if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
+  const first = message.split("\n")[0]!.slice(0, 200);
+  return { run: settle({ ...run, workers }, now), events: [makeEvent("followup_requested", `Changes requested from ${found.label}: ${first}`, now, { workerId, path: found.mailboxPath })] };
+}
+
+function followUpText(worker: PanelWorker, input: FollowUpInput): string {
+  const quotes = (input.quotes ?? []).map((q) => `> ${q.path}${q.line !== undefined ? `:${q.line}` : ""}\n> ${q.text.split("\n").join("\n> ")}`);
+  return [
+    "Follow-up from the researcher (LongTable panel review):",
+    "",
+    input.message,
+    ...(quotes.length ? ["", "Referring to these lines of your diff:", "", ...quotes] : []),
+    "",
+    "Make the requested changes in your worktree. Then answer again with JSON matching the output schema,",
+    `with role ${JSON.stringify(worker.role)} and label ${JSON.stringify(worker.label)}.`,
+    "",
+  ].join("\n");
+}
+
+export async function requestFollowUp(panel: Panel, input: FollowUpInput): Promise<PanelWorker> {
+  await panel.locks.run(input.runId, async () => {
+    const w = writerFor(panel, input.runId);
+    const worker = w.current.workers.find((x) => x.id === input.workerId);
+    if (!worker) throw new PanelError("NOT_FOUND", `worker ${input.workerId} was not found in run ${input.runId}`);
+    if (worker.status === "running" || worker.status === "pending") {
+      throw new PanelError("CONFLICT", `${worker.label} is ${worker.status}; wait for its result before requesting changes`);
+    }
+    if (!worker.threadId) {
+      throw new PanelError("PRECONDITION_FAILED", `${worker.label} has no agent thread to resume (it never started a turn); resume the run instead`);
+    }
+    if (worker.cleanupStatus === "removed" || !existsSync(worker.worktreePath)) {
+      throw new PanelError("PRECONDITION_FAILED", `${worker.label}'s worktree was removed; changes cannot be requested any more`);
+    }
+    if (w.current.bridgeStatus === "shutdown") throw new PanelError("CONFLICT", "the run was shut down");
+    if (w.current.status === "stopped" || w.current.status === "stop_requested" || existsSync(w.current.stopFilePath)) {
+      throw new PanelError("CONFLICT", "the run is stopped; resume it before requesting changes");
+    }
+    const now = new Date().toISOString();
+    const paths = workerRuntimePaths(worker.worktreePath);
+    await appendFile(worker.mailboxPath, `${JSON.stringify({ id: createId("message"), createdAt: now, from: "researcher", kind: "followup", message: input.message, quotes: input.quotes ?? [] })}\n`);
+    const messagePath = join(paths.runtimeDir, `followup-${(worker.attempt ?? 1) + 1}.md`);
+    await writeFile(messagePath, followUpText(worker, input), "utf8");
+    await clearAttemptArtifacts(worker);
+    const brief = listRoles(panel).find((r) => r.id === worker.role)?.brief ?? "";
+    await prepareAttempt(panel, w.current, worker, brief, { threadId: worker.threadId, messagePath });
+    const tmux = tmuxFor(panel);
+    const session = sessionNameFor(w.current.id);
+    const panes = await tmux.listPanes();
+    const pane = panes.find((p) => p.session === session && p.window === worker.id);
+    let runtime: WorkerRuntime;
+    if (pane) {
+      await tmux.respawn(pane.paneId, worker.worktreePath, ["bash", worker.launcherPath]);
+      runtime = { ...worker.runtime, transport: "tmux", paneId: pane.paneId, session, window: worker.id, socket: tmux.socket, launchedAt: now };
+    } else {
+      const opened = await tmux.openWindow(session, worker.id, worker.worktreePath, ["bash", worker.launcherPath]);
+      runtime = { transport: "tmux", paneId: opened.paneId, session, window: worker.id, windowIndex: opened.windowIndex, socket: tmux.socket, launchedAt: now };
+    }
+    await w.apply((run) => followUpStarted(run, worker.id, runtime, input.message, now));
+  });
+  return getRun(panel, input.runId).workers.find((x) => x.id === input.workerId)!;
+}
