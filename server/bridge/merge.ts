@@ -1,0 +1,238 @@
+/**
+ * Merges without touching any working tree, index or ref until the very last step (DESIGN §6).
+ *
+ * - `mergeTrees` runs `git merge-tree --write-tree` with a chosen merge base. Git ≥ 2.40 takes
+ *   `--merge-base=<base>`; older git (2.39 here) gets the same three-way merge through a
+ *   "merge-base shim": an unreferenced commit with the tree of `ours` and the parents
+ *   [ours, base], so that `base` (an ancestor of `theirs`) is the best common ancestor.
+ * - `moveBranch` moves a branch to a new commit: by `git merge --ff-only` in the checkout that
+ *   has it checked out (git refuses rather than overwrite local changes), elsewhere by
+ *   `git update-ref <ref> <new> <old>` (fails when the branch moved meanwhile).
+ */
+import { gitBuffer, gitText } from "./diff";
+import { runGit } from "./git";
+import { listWorktrees } from "./worktree";
+
+const SHIM_IDENTITY = {
+  GIT_AUTHOR_NAME: "LongTable Panel",
+  GIT_AUTHOR_EMAIL: "longtable-panel@example.invalid",
+  GIT_AUTHOR_DATE: "@0 +0000",
+  GIT_COMMITTER_NAME: "LongTable Panel",
+  GIT_COMMITTER_EMAIL: "longtable-panel@example.invalid",
+  GIT_COMMITTER_DATE: "@0 +0000",
+};
+
+let mergeBaseSupport: Promise<boolean> | undefined;
+
+/** Does this git's merge-tree take --merge-base (git ≥ 2.40)? */
+export function supportsMergeBaseOption(): Promise<boolean> {
+  mergeBaseSupport ??= runGit(process.cwd(), ["--version"]).then((r) => {
+    const m = /(\d+)\.(\d+)/.exec(r.stdout);
+    if (!m) return false;
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    return major > 2 || (major === 2 && minor >= 40);
+  });
+  return mergeBaseSupport;
+}
+
+export interface MergeConflict {
+  path: string;
+  /** Conflict kinds from git's messages, e.g. "CONFLICT (contents)", "CONFLICT (modify/delete)". */
+  types: string[];
+  /** git's own explanation(s) for this path. */
+  messages: string[];
+}
+
+export interface TreeMergeResult {
+  clean: boolean;
+  /** The result tree (with conflict markers in conflicted files when not clean). */
+  tree: string;
+  conflicts: MergeConflict[];
+  /** Informational messages (Auto-merging …, CONFLICT …). */
+  messages: { paths: string[]; type: string; message: string }[];
+  /** The commit git saw as "ours" (the shim when one was needed): its id appears in conflict markers. */
+  oursLabel: string;
+}
+
+/**
+ * Three-way merge of `ours` and `theirs` with `base` as the merge base, written as a tree only.
+ * Requires `base` to be an ancestor of `theirs` (true for every caller: the worker base of a
+ * worker head, the parent of a replayed commit).
+ */
+export async function mergeTrees(repo: string, input: { base: string; ours: string; theirs: string }): Promise<TreeMergeResult> {
+  let ours = input.ours;
+  const args = ["merge-tree", "--write-tree", "--messages", "--name-only", "-z"];
+  if (await supportsMergeBaseOption()) {
+    args.push(`--merge-base=${input.base}`);
+  } else {
+    const oursTree = (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${input.ours}^{tree}`])).trim();
+    ours = (
+      await gitText(repo, ["commit-tree", oursTree, "-p", input.ours, "-p", input.base, "-m", "longtable-panel merge-base shim"], { ...process.env, ...SHIM_IDENTITY })
+    ).trim();
+  }
+  args.push(ours, input.theirs);
+  const r = await gitBuffer(repo, args);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`git merge-tree failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
+  const parsed = parseMergeTree(r.stdout.toString("utf8"));
+  return { ...parsed, clean: r.code === 0 && parsed.conflicts.length === 0, oursLabel: ours };
+}
+
+/**
+ * Parse `git merge-tree --write-tree --messages --name-only -z` output:
+ * `<tree>\0` `<path>\0`… `\0` then messages `<n>\0<path>\0…<type>\0<message>\0`.
+ */
+export function parseMergeTree(output: string): Omit<TreeMergeResult, "clean" | "oursLabel"> {
+  const tokens = output.split("\0");
+  const tree = tokens[0] ?? "";
+  if (!/^[0-9a-f]{40,64}$/.test(tree)) throw new Error(`unexpected git merge-tree output ${JSON.stringify(output.slice(0, 80))}`);
+  let i = 1;
+  const conflicted: string[] = [];
+  while (i < tokens.length && tokens[i] !== "") conflicted.push(tokens[i++]!);
+  i++; // the empty token between the conflicted paths and the messages
+  const messages: TreeMergeResult["messages"] = [];
+  while (i < tokens.length) {
+    const countToken = tokens[i];
+    if (countToken === undefined || countToken === "" || !/^\d+$/.test(countToken)) break;
+    const n = Number(countToken);
+    const paths = tokens.slice(i + 1, i + 1 + n);
+    const type = tokens[i + 1 + n] ?? "";
+    const message = (tokens[i + 2 + n] ?? "").replace(/\n$/, "");
+    messages.push({ paths, type, message });
+    i += n + 3;
+  }
+  const byPath = new Map<string, MergeConflict>();
+  for (const path of conflicted) if (!byPath.has(path)) byPath.set(path, { path, types: [], messages: [] });
+  for (const m of messages) {
+    if (!m.type.startsWith("CONFLICT")) continue;
+    for (const p of m.paths) {
+      const c = byPath.get(p) ?? { path: p, types: [], messages: [] };
+      byPath.set(p, c);
+      if (!c.types.includes(m.type)) c.types.push(m.type);
+      if (!c.messages.includes(m.message)) c.messages.push(m.message);
+    }
+  }
+  return { tree, conflicts: [...byPath.values()], messages };
+}
+
+export const CONFLICT_EXCERPT_LIMITS = { maxChars: 4000, context: 2 } as const;
+
+/**
+ * The conflict-marker regions of `path` in a merge-tree result tree (a few lines of context
+ * around each), capped. `labels` replaces commit ids in the markers with readable names.
+ */
+export async function conflictExcerpt(repo: string, tree: string, path: string, labels: Record<string, string> = {}): Promise<string | undefined> {
+  const r = await gitBuffer(repo, ["cat-file", "blob", `${tree}:${path}`], { limitBytes: 4 * 1024 * 1024 });
+  if (r.code !== 0 && !r.truncated) return undefined;
+  if (r.stdout.includes(0)) return undefined; // binary: no markers to show
+  let text = r.stdout.toString("utf8");
+  for (const [id, label] of Object.entries(labels)) text = text.split(id).join(label);
+  const lines = text.split("\n");
+  const keep = new Set<number>();
+  let start = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.startsWith("<<<<<<< ")) start = i;
+    else if (l.startsWith(">>>>>>> ") && start >= 0) {
+      for (let k = Math.max(0, start - CONFLICT_EXCERPT_LIMITS.context); k <= Math.min(lines.length - 1, i + CONFLICT_EXCERPT_LIMITS.context); k++) keep.add(k);
+      start = -1;
+    }
+  }
+  if (keep.size === 0) return undefined;
+  const out: string[] = [];
+  let prev = -2;
+  for (const k of [...keep].sort((a, b) => a - b)) {
+    if (k !== prev + 1 && out.length > 0) out.push("…");
+    out.push(lines[k]!);
+    prev = k;
+  }
+  const excerpt = out.join("\n");
+  return excerpt.length > CONFLICT_EXCERPT_LIMITS.maxChars ? `${excerpt.slice(0, CONFLICT_EXCERPT_LIMITS.maxChars)}\n… [truncated]` : excerpt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Branches
+
+export class BranchError extends Error {
+  constructor(public reason: "invalid" | "missing", message: string) {
+    super(message);
+  }
+}
+
+/** A local branch name that exists: `git check-ref-format --branch` and `refs/heads/<name>`. Returns its commit. */
+export async function resolveLocalBranch(repo: string, name: string): Promise<string> {
+  if (!name || name.startsWith("-") || name.includes("\0") || name.startsWith("refs/") || name.startsWith("@")) {
+    throw new BranchError("invalid", `${JSON.stringify(name)} is not a valid branch name`);
+  }
+  const fmt = await runGit(repo, ["check-ref-format", "--branch", name]);
+  if (fmt.code !== 0 || fmt.stdout.trim() !== name) throw new BranchError("invalid", `${JSON.stringify(name)} is not a valid branch name`);
+  const r = await runGit(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `refs/heads/${name}^{commit}`]);
+  if (r.code !== 0) throw new BranchError("missing", `there is no local branch ${JSON.stringify(name)}`);
+  return r.stdout.trim();
+}
+
+/** The worktree (leader checkout or any linked worktree) that has `branch` checked out, if any. */
+export async function checkoutOf(repo: string, branch: string): Promise<string | undefined> {
+  const entries = await listWorktrees(repo);
+  return entries.find((e) => e.branch === branch && !e.prunable)?.path;
+}
+
+/** Paths with local changes (staged, unstaged or untracked) in a checkout; never writes its index. */
+export async function dirtyPaths(checkout: string): Promise<string[]> {
+  const r = await gitBuffer(checkout, ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  if (r.code !== 0) return [];
+  const tokens = r.stdout.toString("utf8").split("\0");
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.length < 4) continue;
+    out.push(t.slice(3));
+    if (t[0] === "R" || t[0] === "C") out.push(tokens[++i] ?? ""); // -z: the rename source follows
+  }
+  return out.filter(Boolean);
+}
+
+export type MoveOutcome =
+  | { ok: true; movedBy: "merge-ff"; checkout: string }
+  | { ok: true; movedBy: "update-ref" }
+  | { ok: false; reason: "moved" | "refused"; message: string; checkout?: string };
+
+/**
+ * Move `refs/heads/<branch>` from `oldCommit` to `newCommit` (a descendant of it). Where the
+ * branch is checked out: `git merge --ff-only` there (no autostash: local changes stay exactly
+ * as they are, or git refuses). Elsewhere: `git update-ref` with the old value.
+ */
+export async function moveBranch(repo: string, branch: string, newCommit: string, oldCommit: string, reflogMessage: string): Promise<MoveOutcome> {
+  const checkout = await checkoutOf(repo, branch);
+  if (checkout) {
+    const head = await runGit(checkout, ["rev-parse", "--verify", "--quiet", "HEAD"]);
+    if (head.code !== 0 || head.stdout.trim() !== oldCommit) {
+      return { ok: false, reason: "moved", checkout, message: `${branch} moved since the merge was prepared (now ${head.stdout.trim().slice(0, 12) || "unknown"}, expected ${oldCommit.slice(0, 12)})` };
+    }
+    const r = await runGit(checkout, ["merge", "--ff-only", "--no-autostash", "--no-stat", "-q", newCommit], {
+      env: { ...process.env, GIT_REFLOG_ACTION: reflogMessage, GIT_MERGE_AUTOEDIT: "no" },
+    });
+    if (r.code !== 0) {
+      return { ok: false, reason: "refused", checkout, message: (r.stderr || r.stdout).trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ").replace(/\s*Aborting$/, "") };
+    }
+    return { ok: true, movedBy: "merge-ff", checkout };
+  }
+  const r = await runGit(repo, ["update-ref", "-m", reflogMessage, `refs/heads/${branch}`, newCommit, oldCommit]);
+  if (r.code !== 0) {
+    return { ok: false, reason: "moved", message: `${branch} moved since the merge was prepared: ${r.stderr.trim().split("\n")[0] ?? ""}` };
+  }
+  return { ok: true, movedBy: "update-ref" };
+}
+
+/** `git commit-tree <tree> -p <parent>… -F -` with the message on stdin; identity from `env` or the repo's config. */
+export async function commitTree(repo: string, tree: string, parents: readonly string[], message: string, env?: Record<string, string>): Promise<string> {
+  const args = ["commit-tree", tree];
+  for (const p of parents) args.push("-p", p);
+  args.push("-F", "-");
+  const r = await gitBuffer(repo, args, { input: message, env: { ...process.env, ...env } });
+  if (r.code !== 0) throw new Error(r.stderr.trim().split("\n").slice(-3).join(" ") || "git commit-tree failed");
+  return r.stdout.toString("utf8").trim();
+}
+
+export async function treeOf(repo: string, commit: string): Promise<string> {
+  return (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`])).trim();
+}
