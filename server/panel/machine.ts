@@ -409,3 +409,62 @@ export function decisionRecorded(run: PanelRun, decision: Decision): Transition 
     events: [makeEvent("decision_recorded", `Decision: ${decision.answer}${decision.note ? ` — ${decision.note.split("\n")[0]!.slice(0, 200)}` : ""}`, decision.createdAt)],
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Review: merge, discard and cleanup of a worker's changes (issue 5).
+
+export interface MergedInfo {
+  commit: string;
+  target: string;
+  previousCommit: string;
+  strategy: "squash" | "commits";
+  /** The worker HEAD that was merged. */
+  workerHead: string;
+}
+
+/** The worker's changes were merged into `target` as `commit`. The worker's status is unchanged. */
+export function workerMerged(run: PanelRun, workerId: string, info: MergedInfo, now: string): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    merged: { ...info, at: now },
+    diagnostics: appendDiagnostic(w.diagnostics, `Merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}).`),
+  }), now);
+  const w = next.workers.find((x) => x.id === workerId)!;
+  return {
+    run: { ...next, updatedAt: now },
+    events: [makeEvent("worker_merged", `${w.label}: merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}; ${info.target} was ${info.previousCommit.slice(0, 12)}).`, now, { workerId })],
+  };
+}
+
+export interface DiscardedInfo {
+  branchDeleted: boolean;
+  commits: number;
+  uncommittedFiles: number;
+}
+
+/** The user discarded the worker's worktree (and maybe its branch): cleanupStatus removed. */
+export function workerDiscarded(run: PanelRun, workerId: string, info: DiscardedInfo, now: string): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    cleanupStatus: "removed",
+    discarded: { ...info, at: now },
+    diagnostics: appendDiagnostic(w.diagnostics, `Discarded by the user: worktree removed${info.branchDeleted ? ", branch deleted" : ", branch kept"}.`),
+  }), now);
+  const w = next.workers.find((x) => x.id === workerId)!;
+  const lost = `${info.commits} commit(s)${info.branchDeleted ? "" : " kept on the branch"}, ${info.uncommittedFiles} uncommitted file(s) dropped`;
+  return {
+    run: { ...next, updatedAt: now },
+    events: [makeEvent("worker_discarded", `${w.label}: discarded (${lost})${info.branchDeleted ? `; branch ${w.worktreeBranch} deleted` : ""}.`, now, { workerId, path: w.worktreePath })],
+  };
+}
+
+/** After a merge: the clean worktree was removed (and maybe the branch). */
+export function workerCleanedUp(run: PanelRun, workerId: string, info: { branchDeleted: boolean }, now: string): Transition {
+  const next = withWorker(run, workerId, (w) => ({
+    cleanupStatus: "removed",
+    diagnostics: appendDiagnostic(w.diagnostics, `Worktree removed after review${info.branchDeleted ? "; branch deleted" : "; branch kept"}.`),
+  }), now);
+  const w = next.workers.find((x) => x.id === workerId)!;
+  return {
+    run: { ...next, updatedAt: now },
+    events: [makeEvent("worker_cleaned_up", `${w.label}: worktree removed${info.branchDeleted ? ` and branch ${w.worktreeBranch} deleted` : `; branch ${w.worktreeBranch} kept`}.`, now, { workerId, path: w.worktreePath })],
+  };
+}

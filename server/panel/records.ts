@@ -47,7 +47,33 @@ export interface PanelWorker {
   /** Token usage of the agent's thread (running total from turn.completed). */
   usage?: { inputTokens: number; cachedInputTokens: number; outputTokens: number };
   diagnostics: string[];
+  /**
+   * The worker HEAD when its current attempt started (set by whoever starts an attempt; when
+   * absent, review derives the previous attempt's commit from the worker commit messages).
+   */
+  previousCommit?: string;
+  /** The last accepted merge of this worker's changes (the `merges` table has every one). */
+  merged?: WorkerMergeInfo;
+  /** Set when the user discarded the worker's worktree (and maybe its branch). */
+  discarded?: WorkerDiscardInfo;
   [key: string]: unknown;
+}
+
+export interface WorkerMergeInfo {
+  commit: string;
+  target: string;
+  previousCommit: string;
+  strategy: "squash" | "commits";
+  /** The worker HEAD that was merged. */
+  workerHead: string;
+  at: string;
+}
+
+export interface WorkerDiscardInfo {
+  at: string;
+  branchDeleted: boolean;
+  commits: number;
+  uncommittedFiles: number;
 }
 
 /** A run record (run.json). */

@@ -2,6 +2,7 @@ import { launchRun, resumeRun, shutdownRun, stopRun } from "../../panel/lifecycl
 import { decide, decideInputSchema, decisions } from "../../panel/decisions";
 import { runUsage } from "../../panel/feed";
 import { runResult, runSynthesis } from "../../panel/results";
+import { listMerges, runOverlap } from "../../panel/review";
 import {
   createRun, createRunInputSchema, getRun, listRuns, listRunsInputSchema, runIdInputSchema,
 } from "../../panel/runs";
@@ -14,6 +15,10 @@ export const runsRouter = router({
   synthesis: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runSynthesis(ctx.panel, input.runId)),
   usage: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => (getRun(ctx.panel, input.runId), runUsage(ctx.panel, input.runId))),
   decisions: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => decisions(ctx.panel, input.runId)),
+  /** Which workers changed the same files / hunks, and which pairs merge cleanly together. */
+  overlap: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runOverlap(ctx.panel, input.runId)),
+  /** Every recorded merge of the run, newest first. */
+  merges: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => listMerges(ctx.panel, input.runId)),
   decide: operatorProcedure.input(decideInputSchema).mutation(({ ctx, input }) => decide(ctx.panel, input)),
   create: operatorProcedure.input(createRunInputSchema).mutation(({ ctx, input }) => createRun(ctx.panel, input)),
   launch: operatorProcedure.input(runIdInputSchema).mutation(({ ctx, input }) => launchRun(ctx.panel, input.runId)),

@@ -2,7 +2,11 @@ import { z } from "zod";
 import { workerIdSchema, runIdSchema } from "../../panel/ids";
 import { getWorker } from "../../panel/results";
 import { workerActivity, workerTerminal } from "../../panel/terminal";
-import { router, viewerProcedure } from "../init";
+import {
+  cleanupInputSchema, cleanupWorker, diffInputSchema, discardInputSchema, discardPreview, discardPreviewInputSchema, discardWorker,
+  listMerges, mergeInputSchema, mergePreview, mergePreviewInputSchema, mergeWorker, workerDiff,
+} from "../../panel/review";
+import { operatorProcedure, router, viewerProcedure } from "../init";
 
 export const workerRefSchema = z.object({ runId: runIdSchema, workerId: workerIdSchema });
 
@@ -12,4 +16,17 @@ export const workersRouter = router({
     .input(workerRefSchema.extend({ cursor: z.number().int().min(0).nullish(), limit: z.number().int().min(1).max(2000).optional() }))
     .query(({ ctx, input }) => workerActivity(ctx.panel, input.runId, input.workerId, input.cursor ?? undefined, input.limit)),
   terminal: viewerProcedure.input(workerRefSchema).query(({ ctx, input }) => workerTerminal(ctx.panel, input.runId, input.workerId)),
+  /** The worker's changes: base..HEAD plus uncommitted worktree changes; hunks of one file with `path`. */
+  diff: viewerProcedure.input(diffInputSchema).query(({ ctx, input }) => workerDiff(ctx.panel, input)),
+  /** What merging into `target` (default: the run's target branch) would do; changes nothing. */
+  mergePreview: viewerProcedure.input(mergePreviewInputSchema).query(({ ctx, input }) => mergePreview(ctx.panel, input)),
+  merge: operatorProcedure.input(mergeInputSchema).mutation(({ ctx, input }) => mergeWorker(ctx.panel, input)),
+  /** Every recorded merge of this worker, newest first. */
+  merges: viewerProcedure.input(workerRefSchema).query(({ ctx, input }) => listMerges(ctx.panel, input.runId, input.workerId)),
+  /** What discarding would lose; changes nothing. */
+  discardPreview: viewerProcedure.input(discardPreviewInputSchema).query(({ ctx, input }) => discardPreview(ctx.panel, input)),
+  /** Without confirm: the same as discardPreview. With confirm: removes the worktree (and the branch with deleteBranch). */
+  discard: operatorProcedure.input(discardInputSchema).mutation(({ ctx, input }) => discardWorker(ctx.panel, input)),
+  /** After a merge: remove the clean worktree; delete the branch on request. */
+  cleanup: operatorProcedure.input(cleanupInputSchema).mutation(({ ctx, input }) => cleanupWorker(ctx.panel, input)),
 });
