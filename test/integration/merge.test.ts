@@ -1,0 +1,317 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { moveBranch } from "@/server/bridge/merge";
+import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
+import { callerFor } from "../support/panel";
+import { expectCode, git, repoFingerprint } from "../support/review";
+
+let h: BridgeHarness | undefined;
+afterEach(async () => {
+  await h?.cleanup();
+  h = undefined;
+});
+
+const APP = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+const appWith = (changes: Record<number, string>) => `${APP.map((l, i) => changes[i + 1] ?? l).join("\n")}\n`;
+const FILES = { "README.md": "# demo\n", "src/app.txt": appWith({}), "notes.txt": "notes\n" };
+
+async function completedRun(roles: string[], prepare?: (repo: string) => void) {
+  const { api, repo } = h!;
+  prepare?.(repo);
+  const created = await api.runs.create({ repoPath: repo, prompt: "p", roles, mode: "draft" });
+  await api.runs.launch({ runId: created.id });
+  const run = await waitForRunStatus(h!, created.id, ["completed", "failed", "blocked"]);
+  expect(run.status).toBe("completed");
+  return run;
+}
+
+const events = (path: string) => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; workerId?: string; message: string });
+
+describe("merge preview and merge with real git", () => {
+  it("previews a conflicting worker with its conflicts, and a refused merge changes nothing", async () => {
+    h = await bridgeHarness({ reviewer: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (worker)" }) } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    const run = await completedRun(["reviewer"]);
+    const { api, repo } = h;
+    // The leader commits a competing change to the same line after the worker started.
+    writeFileSync(join(repo, "src/app.txt"), appWith({ 2: "line 2 (leader)" }));
+    git(repo, "commit", "-qam", "leader change");
+    writeFileSync(join(repo, "notes.txt"), "local edit\n"); // and has unrelated local changes
+    const ref = { runId: run.id, workerId: run.workers[0]!.id };
+    const before = repoFingerprint(repo);
+
+    const preview = await api.workers.mergePreview(ref);
+    expect(preview.clean).toBe(false);
+    expect(preview.target).toBe("main");
+    expect(preview.targetCommit).toBe(git(repo, "rev-parse", "main").trim());
+    expect(preview.mergeBase).toBe(run.workers[0]!.baseCommit);
+    expect(preview.resultTree).toBeUndefined();
+    expect(preview.conflicts.map((c) => c.path)).toEqual(["src/app.txt"]);
+    expect(preview.conflicts[0]!.types).toContain("CONFLICT (contents)");
+    expect(preview.conflicts[0]!.hunks).toContain("<<<<<<< main");
+    expect(preview.conflicts[0]!.hunks).toContain("line 2 (leader)");
+    expect(preview.conflicts[0]!.hunks).toContain("line 2 (worker)");
+    expect(preview.conflicts[0]!.hunks).toContain(`>>>>>>> ${run.workers[0]!.worktreeBranch}`);
+    expect(preview.canMerge).toBe(false);
+    expect(repoFingerprint(repo)).toEqual(before);
+
+    const err = await expectCode(api.workers.merge(ref), "CONFLICT");
+    expect(err.message).toContain("src/app.txt");
+    expect(repoFingerprint(repo)).toEqual(before);
+    expect(h.panel.dbh.sqlite.prepare("select count(*) n from merges").get()).toEqual({ n: 0 });
+    expect(events(run.eventLogPath).some((e) => e.type === "worker_merged")).toBe(false);
+  });
+
+  it("squash-merges into the checked-out target keeping unrelated local changes, without the leader snapshot", async () => {
+    h = await bridgeHarness(
+      { reviewer: [{ write: { path: "review.md", content: "# Review\n" } }, { write: { path: "README.md", content: "# demo\nby the worker\n" } }, { result: resultFor("reviewer", "Reviewer", { summary: "Tightened the argument.\nDetails follow." }) }] },
+      FILES,
+    );
+    // The leader is dirty at provisioning: line 5 becomes the leader snapshot, not the worker's work.
+    const run = await completedRun(["reviewer"], (repo) => writeFileSync(join(repo, "src/app.txt"), appWith({ 5: "line 5 (leader)" })));
+    const { api, repo, panel } = h;
+    const w = run.workers[0]!;
+    writeFileSync(join(repo, "notes.txt"), "unrelated local edit\n");
+    const before = git(repo, "rev-parse", "main").trim();
+
+    const preview = await api.workers.mergePreview({ runId: run.id, workerId: w.id });
+    expect(preview).toMatchObject({ clean: true, canMerge: true, upToDate: false, commits: 1, checkout: { path: repo, blockingFiles: [] } });
+    expect(preview.files.map((f) => f.path).sort()).toEqual(["README.md", "review.md"]);
+    expect(preview.message.split("\n")[0]).toBe("Reviewer (reviewer): Tightened the argument.");
+    expect(preview.message).toContain(`LongTable-Worker: ${w.id}`);
+
+    const merged = await api.workers.merge({ runId: run.id, workerId: w.id, expectedTargetCommit: preview.targetCommit });
+    expect(merged).toMatchObject({ target: "main", previousCommit: before, strategy: "squash", movedBy: "merge-ff", checkout: repo });
+    expect(git(repo, "rev-parse", "main").trim()).toBe(merged.commit);
+    expect(git(repo, "rev-parse", `${merged.commit}^`).trim()).toBe(before);
+    expect(git(repo, "rev-list", "--count", `${before}..${merged.commit}`).trim()).toBe("1");
+    expect(git(repo, "log", "-1", "--format=%B", merged.commit)).toBe(`${preview.message}\n`);
+    // The merge commit has the worker's change, not the leader's uncommitted line 5 (the snapshot) …
+    expect(git(repo, "show", "--name-only", "--format=", merged.commit).trim().split("\n").sort()).toEqual(["README.md", "review.md"]);
+    expect(git(repo, "show", `${merged.commit}:src/app.txt`)).toBe(appWith({}));
+    // … and the leader's working tree keeps both its local edits, plus the merged changes.
+    expect(readFileSync(join(repo, "notes.txt"), "utf8")).toBe("unrelated local edit\n");
+    expect(readFileSync(join(repo, "src/app.txt"), "utf8")).toBe(appWith({ 5: "line 5 (leader)" }));
+    expect(readFileSync(join(repo, "review.md"), "utf8")).toBe("# Review\n");
+    expect(readFileSync(join(repo, "README.md"), "utf8")).toBe("# demo\nby the worker\n");
+    expect(git(repo, "--no-optional-locks", "status", "--porcelain").split("\n").filter(Boolean).sort()).toEqual([" M notes.txt", " M src/app.txt"]);
+
+    const after = await api.runs.get({ runId: run.id });
+    expect(after.workers[0]!.merged).toMatchObject({ commit: merged.commit, target: "main", strategy: "squash", previousCommit: before, workerHead: w.worktreeCommit });
+    expect(events(run.eventLogPath).filter((e) => e.type === "worker_merged").map((e) => e.workerId)).toEqual([w.id]);
+    expect(panel.dbh.sqlite.prepare("select type from events where run_id = ? order by seq desc limit 1").get(run.id)).toEqual({ type: "worker_merged" });
+    expect(await api.workers.merges({ runId: run.id, workerId: w.id })).toMatchObject([{ id: merged.mergeId, commit: merged.commit, previousCommit: before, target: "main", strategy: "squash" }]);
+    // Merging again: nothing to merge.
+    const again = await api.workers.mergePreview({ runId: run.id, workerId: w.id });
+    expect(again).toMatchObject({ clean: true, upToDate: true, canMerge: false });
+    await expectCode(api.workers.merge({ runId: run.id, workerId: w.id }), "PRECONDITION_FAILED");
+    // A viewer may preview but not merge.
+    const viewer = callerFor(h.panel, "viewer");
+    await viewer.workers.mergePreview({ runId: run.id, workerId: w.id });
+    await expectCode(viewer.workers.merge({ runId: run.id, workerId: w.id }), "FORBIDDEN");
+  });
+
+  it("refuses a merge that would overwrite local changes in the checkout, changing nothing", async () => {
+    h = await bridgeHarness({ reviewer: [{ write: { path: "README.md", content: "# demo\nworker\n" } }, { write: { path: "new.md", content: "new\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    const run = await completedRun(["reviewer"]);
+    const { api, repo } = h;
+    writeFileSync(join(repo, "README.md"), "# demo\nlocal, uncommitted\n");
+    const ref = { runId: run.id, workerId: run.workers[0]!.id };
+    const preview = await api.workers.mergePreview(ref);
+    expect(preview.clean).toBe(true);
+    expect(preview.checkout).toMatchObject({ path: repo, blockingFiles: ["README.md"] });
+    expect(preview.canMerge).toBe(false);
+    const before = repoFingerprint(repo);
+    const err = await expectCode(api.workers.merge(ref), "PRECONDITION_FAILED");
+    expect(err.message).toMatch(/README\.md/);
+    expect(err.message).toMatch(/nothing was changed/);
+    expect(repoFingerprint(repo)).toEqual(before);
+    expect(readFileSync(join(repo, "README.md"), "utf8")).toBe("# demo\nlocal, uncommitted\n");
+    expect((await api.runs.get({ runId: run.id })).workers[0]!.merged).toBeUndefined();
+    expect(h.panel.dbh.sqlite.prepare("select count(*) n from merges").get()).toEqual({ n: 0 });
+  });
+
+  it("detects a target moved by another process, loses nothing, and replays worker commits without the leader snapshot", async () => {
+    h = await bridgeHarness(
+      {
+        reviewer: {
+          runs: [
+            [{ write: { path: "a.txt", content: "a\n" } }, { fail: "first attempt fails", exit: 3 }],
+            [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+          ],
+        },
+      },
+      FILES,
+    );
+    const { api, repo } = h;
+    writeFileSync(join(repo, "notes.txt"), "leader dirty\n"); // → a leader snapshot commit in the worker branch
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer"], mode: "draft" });
+    await api.runs.launch({ runId: created.id });
+    await waitForRunStatus(h, created.id, ["failed"]);
+    await api.runs.resume({ runId: created.id });
+    const run = await waitForRunStatus(h, created.id, ["completed", "failed"]);
+    expect(run.status).toBe("completed");
+    const w = run.workers[0]!;
+    git(repo, "branch", "integration", "main"); // a target that is not checked out anywhere
+    const ref = { runId: run.id, workerId: w.id, target: "integration" };
+
+    const preview = await api.workers.mergePreview(ref);
+    expect(preview).toMatchObject({ clean: true, checkout: null, commits: 2, target: "integration" });
+    // Another process moves the target after the preview.
+    const tree = git(repo, "rev-parse", "main^{tree}").trim();
+    const moved = git(repo, "commit-tree", tree, "-p", preview.targetCommit, "-m", "moved by someone else").trim();
+    git(repo, "update-ref", "refs/heads/integration", moved);
+    const err = await expectCode(api.workers.merge({ ...ref, expectedTargetCommit: preview.targetCommit }), "CONFLICT");
+    expect(err.message).toMatch(/moved since the preview/);
+    expect(git(repo, "rev-parse", "integration").trim()).toBe(moved);
+    // The ref update itself is compare-and-swap: a stale old value fails and leaves the ref alone.
+    const stale = await moveBranch(repo, "integration", w.worktreeCommit!, preview.targetCommit, "test");
+    expect(stale).toMatchObject({ ok: false, reason: "moved" });
+    expect(git(repo, "rev-parse", "integration").trim()).toBe(moved);
+
+    const before = repoFingerprint(repo);
+    const merged = await api.workers.merge({ ...ref, strategy: "commits" });
+    expect(merged).toMatchObject({ target: "integration", previousCommit: moved, strategy: "commits", movedBy: "update-ref", checkout: null });
+    expect(merged.commits).toHaveLength(2);
+    expect(git(repo, "rev-parse", "integration").trim()).toBe(merged.commit);
+    const log = git(repo, "log", "--format=%an|%s", `${moved}..integration`).trim().split("\n");
+    expect(log).toEqual([
+      "LongTable Panel Worker|longtable panel worker worker-1-reviewer (attempt 2)",
+      "LongTable Panel Worker|longtable panel worker worker-1-reviewer",
+    ]);
+    expect(git(repo, "log", "--format=%s", "integration")).not.toContain("leader snapshot");
+    expect(git(repo, "show", "--name-only", "--format=", merged.commits[0]!).trim()).toBe("a.txt");
+    expect(git(repo, "show", "--name-only", "--format=", merged.commits[1]!).trim()).toBe("b.txt");
+    expect(git(repo, "show", "integration:notes.txt")).toBe("notes\n"); // the leader's dirty edit stays the leader's
+    // Nothing else moved: main, the leader checkout and the worker worktree are as they were.
+    const after = repoFingerprint(repo);
+    expect(after.worktrees).toEqual(before.worktrees);
+    expect(after.refs.split("\n").filter((l) => !l.startsWith("refs/heads/integration "))).toEqual(before.refs.split("\n").filter((l) => !l.startsWith("refs/heads/integration ")));
+    await expectCode(api.workers.merge({ ...ref, strategy: "commits", message: "x" }), "BAD_REQUEST");
+    await expectCode(api.workers.mergePreview({ ...ref, target: "no-such-branch" }), "NOT_FOUND");
+    await expectCode(api.workers.mergePreview({ ...ref, target: "--upload-pack=evil" }), "BAD_REQUEST");
+    await expectCode(api.workers.mergePreview({ ...ref, target: "bad..name" }), "BAD_REQUEST");
+    await expectCode(api.workers.mergePreview({ ...ref, target: w.worktreeBranch }), "BAD_REQUEST");
+  });
+});
+
+describe("discard and cleanup", () => {
+  it("discard says what would be lost, removes only with confirm, never touches other workers", async () => {
+    h = await bridgeHarness(
+      {
+        reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+        editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
+      },
+      FILES,
+    );
+    const run = await completedRun(["reviewer", "editor"]);
+    const { api, repo } = h;
+    const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
+    writeFileSync(join(rev.worktreePath, "scratch.txt"), "uncommitted\n");
+    const edBefore = { head: git(ed.worktreePath, "rev-parse", "HEAD"), files: existsSync(join(ed.worktreePath, "e.txt")) };
+
+    const preview = await api.workers.discardPreview({ runId: run.id, workerId: rev.id, deleteBranch: true });
+    expect(preview).toMatchObject({ worktreeExists: true, branchExists: true, commits: 1, uncommittedFiles: 1, uncommittedPaths: ["scratch.txt"], wouldLose: { commits: 1, uncommittedFiles: 1 }, canDiscard: true });
+    expect(preview.commitList.map((c) => c.commit)).toEqual([rev.worktreeCommit]);
+    const dry = await api.workers.discard({ runId: run.id, workerId: rev.id, deleteBranch: true });
+    expect(dry.discarded).toBe(false);
+    expect(dry.preview.wouldLose).toEqual({ commits: 1, uncommittedFiles: 1 });
+    expect(existsSync(join(rev.worktreePath, "scratch.txt"))).toBe(true);
+
+    const keepBranch = await api.workers.discard({ runId: run.id, workerId: rev.id, confirm: true });
+    expect(keepBranch).toMatchObject({ discarded: true, branchDeleted: false, worker: { cleanupStatus: "removed", discarded: { branchDeleted: false, uncommittedFiles: 1, commits: 0 } } });
+    expect(existsSync(rev.worktreePath)).toBe(false);
+    expect(git(repo, "rev-parse", rev.worktreeBranch).trim()).toBe(rev.worktreeCommit);
+    expect(git(repo, "worktree", "list", "--porcelain")).not.toContain(rev.worktreePath);
+    // The diff still works from the kept branch.
+    expect((await api.workers.diff({ runId: run.id, workerId: rev.id })).headSource).toBe("branch");
+    // Now delete the branch too.
+    const gone = await api.workers.discard({ runId: run.id, workerId: rev.id, deleteBranch: true, confirm: true });
+    expect(gone.branchDeleted).toBe(true);
+    expect(git(repo, "branch", "--list", rev.worktreeBranch)).toBe("");
+    // The other worker is untouched.
+    expect(git(ed.worktreePath, "rev-parse", "HEAD")).toBe(edBefore.head);
+    expect(existsSync(join(ed.worktreePath, "e.txt"))).toBe(edBefore.files);
+    const after = await api.runs.get({ runId: run.id });
+    expect(after.workers[1]!.cleanupStatus).toBe("retained");
+    expect(events(run.eventLogPath).filter((e) => e.type === "worker_discarded").map((e) => e.workerId)).toEqual([rev.id, rev.id]);
+    await expectCode(callerFor(h.panel, "viewer").workers.discard({ runId: run.id, workerId: ed.id, confirm: true }), "FORBIDDEN");
+  });
+
+  it("cleanup after a merge removes a clean worktree, keeps a dirty one, and deletes the branch only when merged", async () => {
+    h = await bridgeHarness(
+      {
+        reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+        editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
+      },
+      FILES,
+    );
+    const run = await completedRun(["reviewer", "editor"]);
+    const { api, repo } = h;
+    const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
+    // Not merged: the branch is not deleted.
+    await expectCode(api.workers.cleanup({ runId: run.id, workerId: ed.id, deleteBranch: true }), "PRECONDITION_FAILED");
+    expect(existsSync(ed.worktreePath)).toBe(true);
+
+    await api.workers.merge({ runId: run.id, workerId: rev.id });
+    writeFileSync(join(rev.worktreePath, "later.txt"), "uncommitted\n");
+    const kept = await expectCode(api.workers.cleanup({ runId: run.id, workerId: rev.id }), "PRECONDITION_FAILED");
+    expect(kept.message).toMatch(/uncommitted/);
+    expect(existsSync(join(rev.worktreePath, "later.txt"))).toBe(true);
+
+    git(rev.worktreePath, "clean", "-fq", "--", "later.txt");
+    const cleaned = await api.workers.cleanup({ runId: run.id, workerId: rev.id, deleteBranch: true });
+    expect(cleaned).toMatchObject({ removed: true, branchDeleted: true, worker: { cleanupStatus: "removed" } });
+    expect(existsSync(rev.worktreePath)).toBe(false);
+    expect(git(repo, "branch", "--list", rev.worktreeBranch)).toBe("");
+    expect(git(repo, "show", "main:r.txt")).toBe("r\n"); // the merged work is safe on main
+
+    // Cleanup without deleteBranch keeps the branch.
+    await api.workers.merge({ runId: run.id, workerId: ed.id });
+    const edClean = await api.workers.cleanup({ runId: run.id, workerId: ed.id });
+    expect(edClean.branchDeleted).toBe(false);
+    expect(git(repo, "rev-parse", ed.worktreeBranch).trim()).toBe(ed.worktreeCommit);
+    expect(events(run.eventLogPath).filter((e) => e.type === "worker_cleaned_up").map((e) => e.workerId)).toEqual([rev.id, ed.id]);
+  });
+});
+
+describe("runs.overlap", () => {
+  it("finds shared files and overlapping hunks, and which pairs merge cleanly", async () => {
+    h = await bridgeHarness(
+      {
+        reviewer: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (A)" }) } }, { result: resultFor("reviewer", "Reviewer") }],
+        editor: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (B)" }) } }, { result: resultFor("editor", "Journal Editor") }],
+        methods_critic: [{ write: { path: "src/app.txt", content: appWith({ 18: "line 18 (C)" }) } }, { result: resultFor("methods_critic", "Methods Critic") }],
+        theory_critic: [{ write: { path: "theory.md", content: "t\n" } }, { result: resultFor("theory_critic", "Theory Critic") }],
+        voice_keeper: [{ result: resultFor("voice_keeper", "Voice Keeper") }],
+      },
+      FILES,
+    );
+    const run = await completedRun(["reviewer", "editor", "methods_critic", "theory_critic", "voice_keeper"], (repo) => writeFileSync(join(repo, "notes.txt"), "dirty leader\n"));
+    const { api } = h;
+    const overlap = await api.runs.overlap({ runId: run.id });
+    const [A, B, C, D, E] = run.workers.map((w) => w.id) as [string, string, string, string, string];
+    expect(overlap.workers.map((w) => w.workerId)).toEqual([A, B, C, D]);
+    expect(overlap.skipped).toEqual([{ workerId: E, reason: "no committed changes" }]);
+    expect(overlap.files).toEqual([{ path: "src/app.txt", workers: [A, B, C] }]);
+    const pair = (a: string, b: string) => overlap.pairs.find((p) => p.a === a && p.b === b)!;
+    expect(overlap.pairs).toHaveLength(6);
+    expect(pair(A, B)).toMatchObject({ clean: false, conflicts: ["src/app.txt"], overlappingHunks: 1 });
+    expect(pair(A, B).sharedFiles).toEqual([{ path: "src/app.txt", overlaps: [{ a: { start: 2, lines: 1 }, b: { start: 2, lines: 1 } }] }]);
+    expect(pair(A, C)).toMatchObject({ clean: true, conflicts: [], overlappingHunks: 0, sharedFiles: [{ path: "src/app.txt", overlaps: [] }] });
+    expect(pair(B, C)).toMatchObject({ clean: true, overlappingHunks: 0 });
+    expect(pair(A, D)).toMatchObject({ clean: true, sharedFiles: [], overlappingHunks: 0 });
+    expect(overlap.workers.find((w) => w.workerId === A)!.conflictsWith).toEqual([B]);
+    expect(overlap.workers.find((w) => w.workerId === C)!.conflictsWith).toEqual([]);
+    expect(overlap.suggestedOrder.slice(0, 2).sort()).toEqual([C, D].sort());
+    expect(overlap.suggestedOrder.slice(2).sort()).toEqual([A, B].sort());
+
+    // After merging A, B's conflict shows up in its own preview; merged workers leave the suggested order.
+    await api.workers.merge({ runId: run.id, workerId: A });
+    expect((await api.workers.mergePreview({ runId: run.id, workerId: B })).clean).toBe(false);
+    expect((await api.workers.mergePreview({ runId: run.id, workerId: C })).clean).toBe(true);
+    const later = await api.runs.overlap({ runId: run.id });
+    expect(later.suggestedOrder).not.toContain(A);
+    expect(later.workers.find((w) => w.workerId === A)!.merged).toBe(true);
+  });
+});
