@@ -109,6 +109,13 @@ const ZERO_MODE = "000000";
  * Paths are consumed by position, so a path that looks like a header is still a path.
  */
 export function parseRawNumstat(output: string): DiffFile[] {
+  return parseRaw(output, true) as DiffFile[];
+}
+
+/** A changed file without line counts (from `--raw` alone: no content diff, so much cheaper). */
+export type ChangedFile = Pick<DiffFile, "path" | "oldPath" | "status" | "similarity" | "oldMode" | "newMode">;
+
+function parseRaw(output: string, withNumstat: boolean): Array<DiffFile | ChangedFile> {
   const tokens = output.split("\0");
   if (tokens[tokens.length - 1] === "") tokens.pop();
   const files: DiffFile[] = [];
@@ -122,13 +129,9 @@ export function parseRawNumstat(output: string): DiffFile[] {
     const first = tokens[i + 1];
     const second = two ? tokens[i + 2] : undefined;
     if (first === undefined || (two && second === undefined)) throw new Error("truncated git diff --raw output");
-    const file: DiffFile = {
-      path: two ? second! : first,
-      status,
-      additions: 0,
-      deletions: 0,
-      binary: false,
-    };
+    const file: DiffFile = withNumstat
+      ? { path: two ? second! : first, status, additions: 0, deletions: 0, binary: false }
+      : ({ path: two ? second! : first, status } as DiffFile);
     if (two) file.oldPath = first;
     if (two && score) file.similarity = Number(score);
     if (oldMode !== ZERO_MODE) file.oldMode = oldMode;
@@ -136,6 +139,7 @@ export function parseRawNumstat(output: string): DiffFile[] {
     files.push(file);
     i += two ? 3 : 2;
   }
+  if (!withNumstat) return files;
   for (const file of files) {
     const t = tokens[i];
     if (t === undefined) throw new Error("git diff --numstat output has fewer records than --raw");
@@ -156,14 +160,27 @@ export function parseRawNumstat(output: string): DiffFile[] {
   return files;
 }
 
-/** Arguments shared by every file-list diff: plumbing, no external diff, no textconv, renames. */
-function listArgs(from: string, to: string): string[] {
-  return ["diff-tree", "-r", "-z", "-M", "--raw", "--numstat", from, to, "--", ".", RUNTIME_EXCLUDE];
+/**
+ * The files changed from `from` to `to` (commits or trees), in one git call (plumbing: no
+ * external diff, no textconv, no user diff config). With `paths` (taken literally) only those.
+ */
+export async function diffFiles(repo: string, from: string, to: string, paths?: readonly string[]): Promise<DiffFile[]> {
+  const args = paths
+    ? ["--literal-pathspecs", "diff-tree", "-r", "-z", "-M", "--raw", "--numstat", from, to, "--", ...paths]
+    : ["diff-tree", "-r", "-z", "-M", "--raw", "--numstat", from, to, "--", ".", RUNTIME_EXCLUDE];
+  return parseRawNumstat(await gitText(repo, args));
 }
 
-/** The files changed from `from` to `to` (commits or trees), in one git call. */
-export async function diffFiles(repo: string, from: string, to: string): Promise<DiffFile[]> {
-  return parseRawNumstat(await gitText(repo, listArgs(from, to)));
+/** Do `paths` (taken literally) differ between two trees? */
+export async function pathsDiffer(repo: string, from: string, to: string, paths: readonly string[]): Promise<boolean> {
+  const r = await gitBuffer(repo, ["--literal-pathspecs", "diff-tree", "--quiet", "-r", from, to, "--", ...paths]);
+  if (r.code > 1) throw new Error(`git diff-tree --quiet failed: ${r.stderr.trim()}`);
+  return r.code === 1;
+}
+
+/** The files changed from `from` to `to`, without line counts (one cheap `--raw` call). */
+export async function changedFiles(repo: string, from: string, to: string): Promise<ChangedFile[]> {
+  return parseRaw(await gitText(repo, ["diff-tree", "-r", "-z", "-M", "--raw", from, to, "--", ".", RUNTIME_EXCLUDE]), false);
 }
 
 /** Paths that differ between two trees (names only, both sides of a rename). */
@@ -178,6 +195,8 @@ export async function changedPaths(repo: string, from: string, to: string): Prom
 export interface WorktreeHead {
   head: string;
   tree: string;
+  /** The worktree's own index file (`.git/worktrees/<name>/index` for a linked worktree). */
+  indexPath: string;
 }
 
 /**
@@ -186,17 +205,24 @@ export interface WorktreeHead {
  */
 export async function worktreeHead(worktreePath: string): Promise<WorktreeHead | undefined> {
   if (!existsSync(worktreePath)) return undefined;
-  const r = await gitBuffer(worktreePath, ["rev-parse", "--show-toplevel", "HEAD", "HEAD^{tree}"]);
+  const r = await gitBuffer(worktreePath, ["rev-parse", "--show-toplevel", "--git-path", "index", "HEAD", "HEAD^{tree}"]);
   if (r.code !== 0) return undefined;
-  const [top, head, tree] = r.stdout.toString("utf8").trim().split("\n");
-  if (!top || !head || !tree || resolve(top) !== resolve(worktreePath)) return undefined;
-  return { head, tree };
+  const [top, index, head, tree] = r.stdout.toString("utf8").trim().split("\n");
+  if (!top || !index || !head || !tree || resolve(top) !== resolve(worktreePath)) return undefined;
+  return { head, tree, indexPath: resolve(worktreePath, index) };
 }
 
-/** The folder of the worktree's own git dir (`.git/worktrees/<name>`) and its index file. */
-export async function worktreeIndexPath(worktreePath: string): Promise<string> {
-  const out = await gitText(worktreePath, ["rev-parse", "--git-path", "index"]);
-  return resolve(worktreePath, out.trim());
+const IGNORE_TTL_MS = 60_000;
+const ignoreCache = new Map<string, { ignored: boolean; at: number }>();
+
+/** Is the runtime folder ignored in this worktree (info/exclude, the normal case)? Cached briefly. */
+async function runtimeDirIgnored(worktreePath: string): Promise<boolean> {
+  const hit = ignoreCache.get(worktreePath);
+  if (hit && Date.now() - hit.at < IGNORE_TTL_MS) return hit.ignored;
+  const ignored = (await gitBuffer(worktreePath, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR}/`])).code === 0;
+  if (ignoreCache.size > 1000) ignoreCache.clear();
+  ignoreCache.set(worktreePath, { ignored, at: Date.now() });
+  return ignored;
 }
 
 export interface WorktreeSnapshot {
@@ -210,21 +236,17 @@ export interface WorktreeSnapshot {
  * Snapshot the worktree into a tree object. The worker's own index and working files are never
  * written: git reads and writes only a temporary index (GIT_INDEX_FILE) in a temp folder.
  */
-export async function snapshotWorktree(worktreePath: string, headTree: string): Promise<WorktreeSnapshot> {
+export async function snapshotWorktree(worktreePath: string, head: Pick<WorktreeHead, "tree" | "indexPath">): Promise<WorktreeSnapshot> {
   const dir = await mkdtemp(join(tmpdir(), "ltp-snap-"));
   const index = join(dir, "index");
   const env = { ...process.env, GIT_INDEX_FILE: index, GIT_OPTIONAL_LOCKS: "0" };
   try {
-    const [ignored, realIndex] = await Promise.all([
-      gitBuffer(worktreePath, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR}/`]).then((r) => r.code === 0),
-      worktreeIndexPath(worktreePath).catch(() => undefined),
-    ]);
-    let seeded = false;
-    if (realIndex && existsSync(realIndex)) {
+    const [ignored, seeded] = await Promise.all([
+      runtimeDirIgnored(worktreePath),
       // Only for its stat cache (so unchanged files are not re-hashed): `add -A` makes the
       // temporary index match the worktree whatever it started from.
-      seeded = await copyFile(realIndex, index).then(() => true, () => false);
-    }
+      copyFile(head.indexPath, index).then(() => true, () => false),
+    ]);
     if (!seeded) await gitText(worktreePath, ["read-tree", "HEAD"], env);
     let add = await gitBuffer(worktreePath, ["add", "-A", "--", "."], { env });
     if (add.code !== 0 && seeded) {
@@ -237,7 +259,7 @@ export async function snapshotWorktree(worktreePath: string, headTree: string): 
     // Runtime files never count as changes: when the folder is not ignored, drop it from the temp index.
     if (!ignored) await gitText(worktreePath, ["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", RUNTIME_DIR], env);
     const tree = (await gitText(worktreePath, ["write-tree"], env)).trim();
-    return { tree, dirty: tree !== headTree };
+    return { tree, dirty: tree !== head.tree };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -59,13 +59,13 @@ export interface TreeMergeResult {
  * Requires `base` to be an ancestor of `theirs` (true for every caller: the worker base of a
  * worker head, the parent of a replayed commit).
  */
-export async function mergeTrees(repo: string, input: { base: string; ours: string; theirs: string }): Promise<TreeMergeResult> {
+export async function mergeTrees(repo: string, input: { base: string; ours: string; theirs: string; oursTree?: string }): Promise<TreeMergeResult> {
   let ours = input.ours;
   const args = ["merge-tree", "--write-tree", "--messages", "--name-only", "-z"];
   if (await supportsMergeBaseOption()) {
     args.push(`--merge-base=${input.base}`);
   } else {
-    const oursTree = (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${input.ours}^{tree}`])).trim();
+    const oursTree = input.oursTree ?? (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${input.ours}^{tree}`])).trim();
     ours = (
       await gitText(repo, ["commit-tree", oursTree, "-p", input.ours, "-p", input.base, "-m", "longtable-panel merge-base shim"], { ...process.env, ...SHIM_IDENTITY })
     ).trim();
@@ -158,16 +158,21 @@ export class BranchError extends Error {
   }
 }
 
-/** A local branch name that exists: `git check-ref-format --branch` and `refs/heads/<name>`. Returns its commit. */
-export async function resolveLocalBranch(repo: string, name: string): Promise<string> {
+/** A local branch name that exists: `git check-ref-format --branch` and `refs/heads/<name>`. Returns its commit and tree. */
+export async function resolveLocalBranch(repo: string, name: string): Promise<{ commit: string; tree: string }> {
   if (!name || name.startsWith("-") || name.includes("\0") || name.startsWith("refs/") || name.startsWith("@")) {
     throw new BranchError("invalid", `${JSON.stringify(name)} is not a valid branch name`);
   }
-  const fmt = await runGit(repo, ["check-ref-format", "--branch", name]);
+  const [fmt, r] = await Promise.all([
+    runGit(repo, ["check-ref-format", "--branch", name]),
+    runGit(repo, ["rev-parse", "--quiet", `refs/heads/${name}^{commit}`, `refs/heads/${name}^{tree}`]), // (name checked: never an option)
+  ]);
   if (fmt.code !== 0 || fmt.stdout.trim() !== name) throw new BranchError("invalid", `${JSON.stringify(name)} is not a valid branch name`);
-  const r = await runGit(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `refs/heads/${name}^{commit}`]);
-  if (r.code !== 0) throw new BranchError("missing", `there is no local branch ${JSON.stringify(name)}`);
-  return r.stdout.trim();
+  const [commit, tree] = r.stdout.trim().split("\n");
+  if (r.code !== 0 || !commit || !tree || !/^[0-9a-f]{40,64}$/.test(commit) || !/^[0-9a-f]{40,64}$/.test(tree)) {
+    throw new BranchError("missing", `there is no local branch ${JSON.stringify(name)}`);
+  }
+  return { commit, tree };
 }
 
 /** The worktree (leader checkout or any linked worktree) that has `branch` checked out, if any. */

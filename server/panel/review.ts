@@ -11,8 +11,8 @@ import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import * as t from "../../db/schema";
 import {
-  COMMIT_ID, RUNTIME_DIR, changedPaths, changedRanges, commitsBetween, countCommits, diffFiles, filePatch, gitBuffer,
-  gitText, objectExists, rangesOverlap, snapshotWorktree, worktreeHead, type CommitSummary, type DiffFile, type FilePatch,
+  COMMIT_ID, RUNTIME_DIR, changedFiles, changedPaths, changedRanges, commitsBetween, countCommits, diffFiles, filePatch, gitBuffer,
+  gitText, objectExists, pathsDiffer, rangesOverlap, snapshotWorktree, worktreeHead, type ChangedFile, type CommitSummary, type DiffFile, type FilePatch,
   type Hunk, type OldRange,
 } from "../bridge/diff";
 import {
@@ -121,9 +121,10 @@ export type HeadSource = "worktree" | "branch" | "commit" | "base";
 interface WorkerHead {
   head: string;
   source: HeadSource;
-  /** The live worktree folder, when the head came from it. */
+  /** The live worktree folder, when the head came from it (with its HEAD tree and index file). */
   worktree?: string;
   headTree?: string;
+  indexPath?: string;
 }
 
 /** The worker's branch as a full ref, only when it has the expected shape (never an option, never a user branch). */
@@ -137,7 +138,7 @@ async function resolveHead(ctx: WorkerContext): Promise<WorkerHead> {
   const { worker, repo } = ctx;
   if (isAbsolute(worker.worktreePath)) {
     const wt = await worktreeHead(worker.worktreePath);
-    if (wt) return { head: wt.head, source: "worktree", worktree: worker.worktreePath, headTree: wt.tree };
+    if (wt) return { head: wt.head, source: "worktree", worktree: worker.worktreePath, headTree: wt.tree, indexPath: wt.indexPath };
   }
   const ref = workerBranchRef(ctx);
   if (ref) {
@@ -154,23 +155,30 @@ async function resolveHead(ctx: WorkerContext): Promise<WorkerHead> {
 const WORKER_COMMIT_SUBJECT = /^longtable panel worker (\S+)(?: \((.*)\))?$/;
 
 /**
- * The commit the worker's previous attempt ended on: `previousCommit` when recorded, else the
- * newest first-parent commit between base and head that worker-finish made for an attempt
- * before the current one (`longtable panel worker <id> (attempt N…)`), else the base.
+ * The commit the worker's previous attempt ended on: the newest first-parent commit between
+ * base and head that worker-finish made for an attempt before the current one
+ * (`longtable panel worker <id> (attempt N…)`). An attempt that committed nothing left HEAD
+ * where the attempt before it ended, so the walk finds the right commit then too. When no such
+ * commit exists, the recorded `previousCommit` (set when a follow-up starts) is used if it is
+ * an ancestor of head, else the base.
  */
 async function previousAttemptCommit(ctx: WorkerContext, head: string): Promise<string> {
   const { worker, repo, base } = ctx;
   const attempt = worker.attempt ?? 1;
-  if (attempt <= 1 && !worker.previousCommit) {
+  if (attempt <= 1) {
     throw new PanelError("PRECONDITION_FAILED", `${worker.label} has had one attempt only, so there is no previous attempt to compare with: leave out since`);
   }
-  if (worker.previousCommit && COMMIT_ID.test(worker.previousCommit) && (await objectExists(repo, worker.previousCommit))) return worker.previousCommit;
   const commits = await commitsBetween(repo, base, head, { firstParent: true });
   for (const c of commits.reverse()) {
     const m = WORKER_COMMIT_SUBJECT.exec(c.subject);
     if (!m || m[1] !== worker.id) continue;
     const n = Number(/attempt (\d+)/.exec(m[2] ?? "")?.[1] ?? 1);
     if (n < attempt) return c.commit;
+  }
+  const recorded = worker.previousCommit;
+  if (recorded && COMMIT_ID.test(recorded) && recorded !== base) {
+    const isAncestor = await gitBuffer(repo, ["merge-base", "--is-ancestor", recorded, head]);
+    if (isAncestor.code === 0) return recorded;
   }
   return base;
 }
@@ -207,6 +215,7 @@ export interface WorkerDiff {
   since?: { kind: "previousAttempt" | "commit"; commit: string };
   /** The diff includes uncommitted changes of the worktree (files carry `uncommitted: true`). */
   uncommitted: boolean;
+  /** Every changed file; with `path`, only that file. */
   files: DiffFile[];
   totals: DiffTotals;
   /** With `path`: the file's patch facts (binary, tooLarge, size) … */
@@ -233,21 +242,9 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
   const head = await resolveHead(ctx);
   const from = input.since ? await resolveSince(ctx, input.since, head.head) : ctx.base;
   const wantSnapshot = head.worktree !== undefined && input.uncommitted !== false;
-  // The committed diff and the worktree snapshot run side by side; a clean worktree costs no extra diff.
-  const [committed, snapshot] = await Promise.all([
-    diffFiles(repo, from, head.head),
-    wantSnapshot ? snapshotWorktree(head.worktree!, head.headTree!) : Promise.resolve(undefined),
-  ]);
-  let files = committed;
-  let toTree = head.headTree ?? (await treeOf(repo, head.head));
-  const uncommitted = snapshot?.dirty === true;
-  if (snapshot && uncommitted) {
-    toTree = snapshot.tree;
-    const [all, touched] = await Promise.all([diffFiles(repo, from, snapshot.tree), changedPaths(repo, head.head, snapshot.tree)]);
-    files = all;
-    for (const f of files) if (touched.has(f.path) || (f.oldPath && touched.has(f.oldPath))) f.uncommitted = true;
-  }
-  const result: WorkerDiff = {
+  const snapshotOf = () => (wantSnapshot ? snapshotWorktree(head.worktree!, { tree: head.headTree!, indexPath: head.indexPath! }) : Promise.resolve(undefined));
+  const headTree = head.headTree ?? treeOf(repo, head.head);
+  const result = (files: DiffFile[], toTree: string, uncommitted: boolean): WorkerDiff => ({
     runId: ctx.run.id,
     workerId: ctx.worker.id,
     baseCommit: ctx.base,
@@ -255,21 +252,44 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
     headCommit: head.head,
     headSource: head.source,
     toTree,
+    ...(input.since ? { since: { kind: input.since === "previousAttempt" ? ("previousAttempt" as const) : ("commit" as const), commit: from } } : {}),
     uncommitted,
     files,
     totals: totalsOf(files),
-  };
-  if (input.since) result.since = { kind: input.since === "previousAttempt" ? "previousAttempt" : "commit", commit: from };
-  if (input.path !== undefined) {
-    const file = files.find((f) => f.path === input.path) ?? files.find((f) => f.oldPath === input.path);
-    if (!file) {
-      throw new PanelError("NOT_FOUND", `${JSON.stringify(input.path)} is not among the files this diff changes: pick a path from files`);
-    }
-    const { hunks, ...patch } = await filePatch(repo, from, toTree, file, { full: input.full, context: input.context });
-    result.patch = patch;
-    result.hunks = hunks;
+  });
+
+  if (input.path === undefined) {
+    // The committed diff and the worktree snapshot run side by side; a clean worktree costs no extra diff.
+    const [committed, snapshot, tree] = await Promise.all([diffFiles(repo, from, head.head), snapshotOf(), headTree]);
+    if (!snapshot?.dirty) return result(committed, tree, false);
+    const [all, touched] = await Promise.all([diffFiles(repo, from, snapshot.tree), changedPaths(repo, head.head, snapshot.tree)]);
+    for (const f of all) if (touched.has(f.path) || (f.oldPath && touched.has(f.oldPath))) f.uncommitted = true;
+    return result(all, snapshot.tree, true);
   }
-  return result;
+
+  // One file: count that path alone; only an added or deleted file can be half of a rename,
+  // so only then is its partner looked up in the (cheap, --raw) full list.
+  const path = input.path;
+  const [snapshot, tree] = await Promise.all([snapshotOf(), headTree]);
+  const uncommitted = snapshot?.dirty === true;
+  const toTree = uncommitted ? snapshot!.tree : tree;
+  // (a literal pathspec naming a folder matches the files inside it: only an exact path counts)
+  let file = (await diffFiles(repo, from, toTree, [path])).find((f) => f.path === path);
+  if (!file || file.status === "added" || file.status === "deleted") {
+    const listed = await changedFiles(repo, from, toTree);
+    const entry = listed.find((f) => f.path === path) ?? listed.find((f) => f.oldPath === path);
+    if (!entry) {
+      throw new PanelError("NOT_FOUND", `${JSON.stringify(path)} is not among the files this diff changes: pick a path from files`);
+    }
+    if (entry.oldPath) file = (await diffFiles(repo, from, toTree, [entry.oldPath, entry.path])).find((f) => f.path === entry.path);
+  }
+  if (!file || file.path.startsWith(`${RUNTIME_DIR}/`)) {
+    throw new PanelError("NOT_FOUND", `${JSON.stringify(path)} is not among the files this diff changes: pick a path from files`);
+  }
+  const paths = file.oldPath ? [file.oldPath, file.path] : [file.path];
+  if (uncommitted && (await pathsDiffer(repo, head.head, toTree, paths))) file.uncommitted = true;
+  const { hunks, ...patch } = await filePatch(repo, from, toTree, file, { full: input.full, context: input.context });
+  return { ...result([file], toTree, uncommitted), patch, hunks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,9 +317,8 @@ export interface MergePreview {
   resultTree?: string;
   /** Clean and the target already has all of it: merging would change nothing. */
   upToDate: boolean;
-  /** What the merge would change in the target (when clean). */
-  files: DiffFile[];
-  totals: DiffTotals;
+  /** What the merge would change in the target (when clean; no line counts — workers.diff has them). */
+  files: ChangedFile[];
   /** Commits base..head (what the "commits" strategy replays). */
   commits: number;
   /** The prefilled squash commit message (editable: pass `message` to workers.merge). */
@@ -315,14 +334,14 @@ export interface MergePreview {
   merged?: WorkerMergeInfo;
 }
 
-async function resolveTarget(ctx: WorkerContext, target: string | undefined): Promise<{ target: string; commit: string }> {
+async function resolveTarget(ctx: WorkerContext, target: string | undefined): Promise<{ target: string; commit: string; tree: string }> {
   const name = target ?? ctx.run.targetBranch;
   if (!name) {
     throw new PanelError("PRECONDITION_FAILED", "the leader checkout was on a detached HEAD when the run was created, so there is no default target: pass target (a local branch name)");
   }
   if (name === ctx.worker.worktreeBranch) throw new PanelError("BAD_REQUEST", "the target is the worker's own branch: pick the branch to merge into");
   try {
-    return { target: name, commit: await resolveLocalBranch(ctx.repo, name) };
+    return { target: name, ...(await resolveLocalBranch(ctx.repo, name)) };
   } catch (error) {
     if (error instanceof BranchError) {
       throw new PanelError(error.reason === "missing" ? "NOT_FOUND" : "BAD_REQUEST", `${error.message}: pass the name of an existing local branch as target`);
@@ -357,23 +376,22 @@ async function buildPreview(ctx: WorkerContext, targetInput: string | undefined)
   const { repo, base, worker } = ctx;
   const [target, head] = await Promise.all([resolveTarget(ctx, targetInput), resolveHead(ctx)]);
   const [merge, checkout, commits, dirtyWorktree, summary] = await Promise.all([
-    mergeTrees(repo, { base, ours: target.commit, theirs: head.head }),
+    mergeTrees(repo, { base, ours: target.commit, oursTree: target.tree, theirs: head.head }),
     checkoutOf(repo, target.target),
     countCommits(repo, base, head.head),
     uncommittedPaths(head.worktree),
     resultSummary(ctx),
   ]);
-  const targetTree = await treeOf(repo, target.commit);
   const labels = { [merge.oursLabel]: target.target, [head.head]: worker.worktreeBranch };
   const [files, conflicts, checkoutDirty] = await Promise.all([
-    merge.clean ? diffFiles(repo, target.commit, merge.tree) : Promise.resolve([] as DiffFile[]),
+    merge.clean ? changedFiles(repo, target.commit, merge.tree) : Promise.resolve([] as ChangedFile[]),
     mapBounded(merge.conflicts, 8, async (c): Promise<PreviewConflict> => {
       const hunks = await conflictExcerpt(repo, merge.tree, c.path, labels).catch(() => undefined);
       return hunks ? { ...c, hunks } : c;
     }),
     checkout ? dirtyPaths(checkout) : Promise.resolve([] as string[]),
   ]);
-  const upToDate = merge.clean && merge.tree === targetTree;
+  const upToDate = merge.clean && merge.tree === target.tree;
   const touched = new Set(files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])));
   const blocking = checkoutDirty.filter((p) => touched.has(p));
   const reasons: string[] = [];
@@ -395,7 +413,6 @@ async function buildPreview(ctx: WorkerContext, targetInput: string | undefined)
     ...(merge.clean ? { resultTree: merge.tree } : {}),
     upToDate,
     files,
-    totals: totalsOf(files),
     commits,
     message: defaultMergeMessage({ runId: ctx.run.id, worker, base, head: head.head, summary }),
     checkout: checkout ? { path: checkout, dirtyFiles: checkoutDirty.length, blockingFiles: blocking } : null,
@@ -451,7 +468,7 @@ async function replayCommits(repo: string, base: string, head: string, onto: str
   let currentTree = await treeOf(repo, onto);
   for (const c of commits) {
     const parent = c.parents[0]!;
-    const merge = await mergeTrees(repo, { base: parent, ours: current, theirs: c.commit });
+    const merge = await mergeTrees(repo, { base: parent, ours: current, oursTree: currentTree, theirs: c.commit });
     if (!merge.clean) {
       throw new PanelError("CONFLICT", `replaying ${c.commit.slice(0, 12)} (${c.subject}) conflicts in ${merge.conflicts.map((x) => x.path).join(", ")}: nothing was changed — use the squash strategy or resolve the conflict in the worker branch`);
     }

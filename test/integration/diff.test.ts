@@ -1,8 +1,12 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseHunks, parseRawNumstat, rangesOverlap } from "@/server/bridge/diff";
+import { parseHunks, parseRawNumstat, rangesOverlap, snapshotWorktree, worktreeHead } from "@/server/bridge/diff";
+import { requestFollowUp } from "@/server/panel/followup";
+import { writerFor } from "@/server/panel/lifecycle";
+import { workerPatched } from "@/server/panel/machine";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
+import { makeRepo, removeDir, tempDir } from "../support/repo";
 import { expectCode, git, indexPath, sha } from "../support/review";
 import { waitFor } from "../support/wait";
 
@@ -86,6 +90,7 @@ describe("workers.diff with real git", () => {
     const renamed = await api.workers.diff({ ...ref, path: "old-name.txt" }); // by the old name too
     expect(renamed.patch).toMatchObject({ path: "new-name.txt", oldPath: "old-name.txt" });
     expect(renamed.hunks).toEqual([]);
+    expect(renamed.files).toEqual([files["new-name.txt"]]);
     const uni = await api.workers.diff({ ...ref, path: UNICODE });
     expect(uni.hunks![0]!.lines).toEqual([{ type: "add", newNo: 1, text: "hello" }]);
     const tab = await api.workers.diff({ ...ref, path: "sp ace/a\tb.txt" });
@@ -94,6 +99,9 @@ describe("workers.diff with real git", () => {
     expect(gone.hunks![0]!.lines).toEqual([{ type: "del", oldNo: 1, text: "bye" }]);
 
     await expectCode(api.workers.diff({ ...ref, path: "src/app.txt" }), "NOT_FOUND");
+    await expectCode(api.workers.diff({ ...ref, path: "docs" }), "NOT_FOUND"); // a folder is not a file
+    await expectCode(api.workers.diff({ ...ref, path: "*.md" }), "NOT_FOUND"); // no globbing
+    await expectCode(api.workers.diff({ ...ref, path: ".longtable-worker/result.json" }), "NOT_FOUND");
     await expectCode(api.workers.diff({ ...ref, since: "not-hex" }), "BAD_REQUEST");
     await expectCode(api.workers.diff({ ...ref, since: "previousAttempt" }), "PRECONDITION_FAILED"); // one attempt only
     await expectCode(api.workers.diff({ ...ref, since: "0123456789abcdef" }), "NOT_FOUND");
@@ -143,6 +151,8 @@ describe("workers.diff with real git", () => {
     expect(diff.files.some((f) => f.path.startsWith(".longtable-worker"))).toBe(false);
     const hunk = await api.workers.diff({ ...ref, path: "draft.md" });
     expect(hunk.hunks![0]!.lines).toEqual([{ type: "add", newNo: 1, text: "draft" }]);
+    // with a path, files holds that one file
+    expect(hunk.files).toEqual([{ path: "draft.md", status: "added", additions: 1, deletions: 0, binary: false, newMode: "100644", uncommitted: true }]);
     const committedOnly = await api.workers.diff({ ...ref, uncommitted: false });
     expect(committedOnly).toMatchObject({ uncommitted: false, files: [] });
     // The worker's real index: same bytes, not even rewritten.
@@ -193,6 +203,10 @@ describe("workers.diff with real git", () => {
     expect(since.since).toEqual({ kind: "previousAttempt", commit: firstCommit });
     expect(since.fromCommit).toBe(firstCommit);
     expect(since.files.map((f) => f.path).sort()).toEqual(["big.txt", "second.txt"]);
+    // A stale recorded previousCommit (set by an earlier follow-up) does not win over the commit history.
+    const w2 = writerFor(h.panel, run.id);
+    await w2.apply((r) => workerPatched(r, w.id, { previousCommit: w.baseCommit }, new Date().toISOString()));
+    expect((await api.workers.diff({ ...ref, since: "previousAttempt" })).fromCommit).toBe(firstCommit);
     const byId = await api.workers.diff({ ...ref, since: firstCommit.slice(0, 10) });
     expect(byId.since).toEqual({ kind: "commit", commit: firstCommit });
     expect(byId.files.map((f) => f.path).sort()).toEqual(["big.txt", "second.txt"]);
@@ -204,6 +218,58 @@ describe("workers.diff with real git", () => {
     expect(full.patch!.tooLarge).toBe(false);
     expect(full.hunks![0]!.lines).toHaveLength(25000);
     expect(full.hunks![0]!.lines[24999]).toEqual({ type: "add", newNo: 25000, text: "25000" });
+  });
+});
+
+describe("workers.diff after a follow-up", () => {
+  it("since previousAttempt shows only what the follow-up turn changed", async () => {
+    h = await bridgeHarness({
+      reviewer: [{ write: { path: "notes.md", content: "first\n" } }, { write: { path: "keep.md", content: "k\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+      followup: { reviewer: [{ write: { path: "notes.md", content: "first\nsecond\n" } }, { result: resultFor("reviewer", "Reviewer") }] },
+    } as never);
+    const { api, repo, panel } = h;
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer"], mode: "draft" });
+    await api.runs.launch({ runId: created.id });
+    const first = (await waitForRunStatus(h, created.id, ["completed"])).workers[0]!;
+    await requestFollowUp(panel, { runId: created.id, workerId: first.id, message: "add a second line" });
+    const done = await waitFor(async () => {
+      const r = await api.runs.get({ runId: created.id });
+      return r.status === "completed" && r.workers[0]!.attempt === 2 ? r : undefined;
+    }, "the follow-up to complete");
+    const ref = { runId: created.id, workerId: first.id };
+    expect((await api.workers.diff(ref)).files.map((f) => f.path).sort()).toEqual(["keep.md", "notes.md"]);
+    const since = await api.workers.diff({ ...ref, since: "previousAttempt", path: "notes.md" });
+    expect(since.fromCommit).toBe(first.worktreeCommit);
+    expect(since.headCommit).toBe(done.workers[0]!.worktreeCommit);
+    expect(since.files.map((f) => [f.path, f.additions, f.deletions])).toEqual([["notes.md", 1, 0]]);
+    expect(since.hunks![0]!.lines.filter((l) => l.type !== "context")).toEqual([{ type: "add", newNo: 2, text: "second" }]);
+  });
+});
+
+describe("worktree snapshots on a plain repo", () => {
+  it("keep the runtime folder out even when it is not ignored, and never write the real index", async () => {
+    const repo = makeRepo();
+    const wt = join(tempDir("ltp-wt-"), "w");
+    try {
+      git(repo, "worktree", "add", "-q", "-b", "w", wt);
+      mkdirSync(join(wt, ".longtable-worker"), { recursive: true });
+      writeFileSync(join(wt, ".longtable-worker", "state.json"), "{}\n");
+      writeFileSync(join(wt, "new.txt"), "new\n");
+      rmSync(join(wt, "README.md"));
+      const idx = indexPath(wt);
+      const before = sha(readFileSync(idx));
+      const head = await worktreeHead(wt);
+      expect(head).toBeDefined();
+      const snap = await snapshotWorktree(wt, head!);
+      expect(snap.dirty).toBe(true);
+      expect(git(repo, "ls-tree", "-r", "--name-only", snap.tree).trim().split("\n").sort()).toEqual(["new.txt", "src/app.txt"]);
+      expect(sha(readFileSync(idx))).toBe(before);
+      // a folder that is not its own worktree top level is not taken for one
+      expect(await worktreeHead(join(wt, "src"))).toBeUndefined();
+    } finally {
+      removeDir(repo);
+      removeDir(dirname(wt));
+    }
   });
 });
 
