@@ -11,9 +11,9 @@ import { sessionNameFor } from "../bridge/tmux";
 import { PanelError } from "./errors";
 import { createId, runIdSchema, workerIdSchema } from "./ids";
 import { clearAttemptArtifacts, prepareAttempt, tmuxFor, writerFor } from "./lifecycle";
-import { appendDiagnostic, makeEvent, settle, workerRuntimePaths, type Transition } from "./machine";
+import { followUpStarted, workerRuntimePaths } from "./machine";
 import type { Panel } from "./panel";
-import type { PanelRun, PanelWorker, WorkerRuntime } from "./records";
+import type { PanelWorker, WorkerRuntime } from "./records";
 import { listRoles } from "./role-catalog";
 import { getRun } from "./runs";
 
@@ -25,33 +25,6 @@ export const followUpInputSchema = z.object({
   quotes: z.array(z.object({ path: z.string().max(4096), line: z.number().int().min(0).optional(), text: z.string().max(4000) })).max(50).optional(),
 });
 export type FollowUpInput = z.infer<typeof followUpInputSchema>;
-
-/** Pure: the worker starts a follow-up attempt. */
-export function followUpStarted(run: PanelRun, workerId: string, runtime: WorkerRuntime, message: string, now: string): Transition {
-  let found: PanelWorker | undefined;
-  const workers = run.workers.map((w) => {
-    if (w.id !== workerId) return w;
-    found = w;
-    return {
-      ...w,
-      status: "running" as const,
-      executionState: "running" as const,
-      paneId: runtime.paneId,
-      runtime,
-      previousCommit: w.worktreeCommit,
-      attempt: (w.attempt ?? 1) + 1,
-      startedAt: now,
-      completedAt: undefined,
-      error: undefined,
-      failureReason: undefined,
-      updatedAt: now,
-      diagnostics: appendDiagnostic(w.diagnostics, "Follow-up requested: the agent resumes its thread with the feedback."),
-    };
-  });
-  if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
-  const first = message.split("\n")[0]!.slice(0, 200);
-  return { run: settle({ ...run, workers }, now), events: [makeEvent("followup_requested", `Changes requested from ${found.label}: ${first}`, now, { workerId, path: found.mailboxPath })] };
-}
 
 function followUpText(worker: PanelWorker, input: FollowUpInput): string {
   const quotes = (input.quotes ?? []).map((q) => `> ${q.path}${q.line !== undefined ? `:${q.line}` : ""}\n> ${q.text.split("\n").join("\n> ")}`);

@@ -468,3 +468,30 @@ export function workerCleanedUp(run: PanelRun, workerId: string, info: { branchD
     events: [makeEvent("worker_cleaned_up", `${w.label}: worktree removed${info.branchDeleted ? ` and branch ${w.worktreeBranch} deleted` : `; branch ${w.worktreeBranch} kept`}.`, now, { workerId, path: w.worktreePath })],
   };
 }
+
+/** Pure: the worker starts a follow-up attempt. */
+export function followUpStarted(run: PanelRun, workerId: string, runtime: WorkerRuntime, message: string, now: string): Transition {
+  let found: PanelWorker | undefined;
+  const workers = run.workers.map((w) => {
+    if (w.id !== workerId) return w;
+    found = w;
+    return {
+      ...w,
+      status: "running" as const,
+      executionState: "running" as const,
+      paneId: runtime.paneId,
+      runtime,
+      previousCommit: w.worktreeCommit,
+      attempt: (w.attempt ?? 1) + 1,
+      startedAt: now,
+      completedAt: undefined,
+      error: undefined,
+      failureReason: undefined,
+      updatedAt: now,
+      diagnostics: appendDiagnostic(w.diagnostics, "Follow-up requested: the agent resumes its thread with the feedback."),
+    };
+  });
+  if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
+  const first = message.split("\n")[0]!.slice(0, 200);
+  return { run: settle({ ...run, workers }, now), events: [makeEvent("followup_requested", `Changes requested from ${found.label}: ${first}`, now, { workerId, path: found.mailboxPath })] };
+}

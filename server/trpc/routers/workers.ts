@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { workerIdSchema, runIdSchema } from "../../panel/ids";
 import { getWorker } from "../../panel/results";
+import { followUpInputSchema, requestFollowUp } from "../../panel/followup";
 import { workerActivity, workerTerminal } from "../../panel/terminal";
 import {
   cleanupInputSchema, cleanupWorker, diffInputSchema, discardInputSchema, discardPreview, discardPreviewInputSchema, discardWorker,
@@ -27,6 +28,8 @@ export const workersRouter = router({
   discardPreview: viewerProcedure.input(discardPreviewInputSchema).query(({ ctx, input }) => discardPreview(ctx.panel, input)),
   /** Without confirm: the same as discardPreview. With confirm: removes the worktree (and the branch with deleteBranch). */
   discard: operatorProcedure.input(discardInputSchema).mutation(({ ctx, input }) => discardWorker(ctx.panel, input)),
+  /** Request changes: feedback to the mailbox and a follow-up turn resuming the agent's thread. */
+  followUp: operatorProcedure.input(followUpInputSchema).mutation(({ ctx, input }) => requestFollowUp(ctx.panel, input)),
   /** After a merge: remove the clean worktree; delete the branch on request. */
   cleanup: operatorProcedure.input(cleanupInputSchema).mutation(({ ctx, input }) => cleanupWorker(ctx.panel, input)),
 });
