@@ -20,7 +20,7 @@ export const RUNTIME_DIR = ".longtable-worker";
 export const RUNTIME_EXCLUDE = `:(top,exclude)${RUNTIME_DIR}`;
 export const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
-export type FileStatus = "added" | "modified" | "deleted" | "renamed" | "copied" | "typechange" | "unmerged" | "unknown";
+export type FileStatus = "added" | "modified" | "deleted" | "renamed" | "copied" | "typechange";
 
 export interface DiffFile {
   path: string;
@@ -96,9 +96,8 @@ async function gitText(cwd: string, args: readonly string[], env?: NodeJS.Proces
 // ---------------------------------------------------------------------------------------------
 // File list
 
-const STATUS: Record<string, FileStatus> = {
-  A: "added", M: "modified", D: "deleted", R: "renamed", C: "copied", T: "typechange", U: "unmerged", X: "unknown",
-};
+// (U "unmerged" and X "unknown" never appear in a tree-to-tree diff; anything else reads as modified)
+const STATUS: Record<string, FileStatus> = { A: "added", M: "modified", D: "deleted", R: "renamed", C: "copied", T: "typechange" };
 const RAW_HEADER = /^:([0-7]{6}) ([0-7]{6}) [0-9a-f]+ [0-9a-f]+ ([A-Z])([0-9]{0,3})$/;
 const ZERO_MODE = "000000";
 
@@ -124,7 +123,7 @@ function parseRaw(output: string, withNumstat: boolean): Array<DiffFile | Change
     const m = RAW_HEADER.exec(tokens[i]!);
     if (!m) break;
     const [, oldMode, newMode, letter, score] = m as unknown as [string, string, string, string, string];
-    const status = STATUS[letter] ?? "unknown";
+    const status = STATUS[letter] ?? "modified";
     const two = letter === "R" || letter === "C";
     const first = tokens[i + 1];
     const second = two ? tokens[i + 2] : undefined;

@@ -54,7 +54,10 @@ export const diffInputSchema = z.object({
   full: z.boolean().optional(),
   /** With `path`: lines of context around changes (default 3). */
   context: z.number().int().min(0).max(1000).optional(),
-  /** Include the worktree's uncommitted changes (default true). */
+  /**
+   * Include the worktree's uncommitted changes. Default: yes, unless the worker finished with a
+   * result (completed/blocked: worker-finish committed everything before writing it).
+   */
   uncommitted: z.boolean().optional(),
 });
 export type DiffInput = z.infer<typeof diffInputSchema>;
@@ -95,6 +98,8 @@ export type CleanupInput = z.infer<typeof cleanupInputSchema>;
 // Resolving a worker's commits
 
 const ACTIVE = new Set(["pending", "running", "stop_requested"]);
+/** Finished with a result: worker-finish committed the worktree before writing it. */
+const FINISHED = new Set(["completed", "blocked"]);
 const nowIso = () => new Date().toISOString();
 
 interface WorkerContext {
@@ -141,15 +146,25 @@ async function resolveHead(ctx: WorkerContext): Promise<WorkerHead> {
     if (wt) return { head: wt.head, source: "worktree", worktree: worker.worktreePath, headTree: wt.tree, indexPath: wt.indexPath };
   }
   const ref = workerBranchRef(ctx);
-  if (ref) {
-    const r = await gitBuffer(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
-    if (r.code === 0) return { head: r.stdout.toString("utf8").trim(), source: "branch" };
+  const candidates: [string | undefined, HeadSource][] = [
+    [ref, "branch"],
+    [worker.worktreeCommit && COMMIT_ID.test(worker.worktreeCommit) ? worker.worktreeCommit : undefined, "commit"],
+    [ctx.base, "base"],
+  ];
+  for (const [rev, source] of candidates) {
+    if (!rev) continue;
+    const found = await commitAndTree(repo, rev);
+    if (found) return { head: found.commit, headTree: found.tree, source };
   }
-  if (worker.worktreeCommit && COMMIT_ID.test(worker.worktreeCommit) && (await objectExists(repo, worker.worktreeCommit))) {
-    return { head: worker.worktreeCommit, source: "commit" };
-  }
-  if (await objectExists(repo, ctx.base)) return { head: ctx.base, source: "base" };
   throw new PanelError("NOT_FOUND", `the commits of ${worker.label} are no longer in the repository (branch deleted and objects pruned)`);
+}
+
+/** A commit and its tree in one rev-parse; `rev` is a checked full ref or a hex id (never an option). */
+async function commitAndTree(repo: string, rev: string): Promise<{ commit: string; tree: string } | undefined> {
+  const r = await gitBuffer(repo, ["rev-parse", "--quiet", `${rev}^{commit}`, `${rev}^{tree}`]);
+  if (r.code !== 0) return undefined;
+  const [commit, tree] = r.stdout.toString("utf8").trim().split("\n");
+  return commit && tree && COMMIT_ID.test(commit) && COMMIT_ID.test(tree) ? { commit, tree } : undefined;
 }
 
 const WORKER_COMMIT_SUBJECT = /^longtable panel worker (\S+)(?: \((.*)\))?$/;
@@ -215,6 +230,8 @@ export interface WorkerDiff {
   since?: { kind: "previousAttempt" | "commit"; commit: string };
   /** The diff includes uncommitted changes of the worktree (files carry `uncommitted: true`). */
   uncommitted: boolean;
+  /** Whether the worktree was looked at for uncommitted changes (see the `uncommitted` input). */
+  uncommittedChecked: boolean;
   /** Every changed file; with `path`, only that file. */
   files: DiffFile[];
   totals: DiffTotals;
@@ -241,7 +258,7 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
   const { repo } = ctx;
   const head = await resolveHead(ctx);
   const from = input.since ? await resolveSince(ctx, input.since, head.head) : ctx.base;
-  const wantSnapshot = head.worktree !== undefined && input.uncommitted !== false;
+  const wantSnapshot = head.worktree !== undefined && (input.uncommitted ?? !FINISHED.has(ctx.worker.status));
   const snapshotOf = () => (wantSnapshot ? snapshotWorktree(head.worktree!, { tree: head.headTree!, indexPath: head.indexPath! }) : Promise.resolve(undefined));
   const headTree = head.headTree ?? treeOf(repo, head.head);
   const result = (files: DiffFile[], toTree: string, uncommitted: boolean): WorkerDiff => ({
@@ -254,6 +271,7 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
     toTree,
     ...(input.since ? { since: { kind: input.since === "previousAttempt" ? ("previousAttempt" as const) : ("commit" as const), commit: from } } : {}),
     uncommitted,
+    uncommittedChecked: wantSnapshot,
     files,
     totals: totalsOf(files),
   });
@@ -838,6 +856,6 @@ export async function runOverlap(panel: Panel, runId: string): Promise<RunOverla
     files: [...byFile].filter(([, ws]) => ws.length > 1).map(([path, ws]) => ({ path, workers: ws })).sort((a, b) => a.path.localeCompare(b.path)),
     pairs,
     suggestedOrder,
-    skipped,
+    skipped: run.workers.flatMap((w) => skipped.filter((x) => x.workerId === w.id)),
   };
 }

@@ -59,6 +59,7 @@ describe("workers.diff with real git", () => {
     expect(diff.headCommit).toBe(worker.worktreeCommit);
     expect(diff.headSource).toBe("worktree");
     expect(diff.uncommitted).toBe(false);
+    expect(diff.uncommittedChecked).toBe(false); // completed: worker-finish committed everything
     expect(diff.hunks).toBeUndefined();
     const files = byPath(diff.files);
     expect(Object.keys(files).sort()).toEqual(["README.md", UNICODE, "gone.txt", "img.bin", "new-name.txt", "sp ace/a\tb.txt", "tool.sh"].sort());
@@ -142,6 +143,7 @@ describe("workers.diff with real git", () => {
     const before = { bytes: sha(readFileSync(idx)), mtime: statSync(idx).mtimeMs, head: git(wt, "rev-parse", "HEAD") };
     const diff = await api.workers.diff(ref);
     expect(diff.uncommitted).toBe(true);
+    expect(diff.uncommittedChecked).toBe(true);
     expect(diff.headCommit).toBe(before.head.trim());
     expect(diff.headCommit).toBe(diff.baseCommit); // nothing committed yet
     expect(diff.files.map((f) => [f.path, f.status, f.uncommitted]).sort()).toEqual([
@@ -162,8 +164,14 @@ describe("workers.diff with real git", () => {
 
     writeFileSync(gate, "go");
     const run = await waitForRunStatus(h, created.id, ["completed", "failed"]);
+    // After the result, a change made by hand in the worktree shows when asked for.
+    writeFileSync(join(wt, "by-hand.txt"), "x\n");
     const done = await api.workers.diff(ref);
     expect(done.uncommitted).toBe(false);
+    expect(done.uncommittedChecked).toBe(false);
+    const asked = await api.workers.diff({ ...ref, uncommitted: true });
+    expect(asked.uncommitted).toBe(true);
+    expect(asked.files.filter((f) => f.uncommitted).map((f) => f.path)).toEqual(["by-hand.txt"]);
     expect(done.headCommit).toBe(run.workers[0]!.worktreeCommit);
     expect(done.files.map((f) => [f.path, f.status, f.uncommitted]).sort()).toEqual([
       ["README.md", "modified", undefined],
