@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { moveBranch } from "@/server/bridge/merge";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { callerFor } from "../support/panel";
+import { makeRepo, removeDir, tempDir } from "../support/repo";
 import { expectCode, git, repoFingerprint } from "../support/review";
 
 let h: BridgeHarness | undefined;
@@ -192,6 +193,42 @@ describe("merge preview and merge with real git", () => {
     await expectCode(api.workers.mergePreview({ ...ref, target: "--upload-pack=evil" }), "BAD_REQUEST");
     await expectCode(api.workers.mergePreview({ ...ref, target: "bad..name" }), "BAD_REQUEST");
     await expectCode(api.workers.mergePreview({ ...ref, target: w.worktreeBranch }), "BAD_REQUEST");
+  });
+});
+
+describe("moving a branch checked out in a linked worktree", () => {
+  it("fast-forwards in that worktree, keeping its unrelated local changes; refuses over overlapping ones", async () => {
+    const repo = makeRepo();
+    const other = join(tempDir("ltp-other-"), "wt");
+    try {
+      git(repo, "worktree", "add", "-q", "-b", "feature", other);
+      const old = git(repo, "rev-parse", "feature").trim();
+      // A descendant commit made without moving any branch (through the leader's index, then undone).
+      writeFileSync(join(repo, "README.md"), "# demo\nnext\n");
+      git(repo, "add", "README.md");
+      const tree = git(repo, "write-tree").trim();
+      git(repo, "reset", "-q");
+      git(repo, "checkout", "-q", "--", "README.md");
+      const next = git(repo, "commit-tree", tree, "-p", old, "-m", "next").trim();
+      writeFileSync(join(other, "src/app.txt"), "local edit\n");
+      const moved = await moveBranch(repo, "feature", next, old, "test");
+      expect(moved).toEqual({ ok: true, movedBy: "merge-ff", checkout: other });
+      expect(git(other, "rev-parse", "HEAD").trim()).toBe(next);
+      expect(readFileSync(join(other, "README.md"), "utf8")).toBe("# demo\nnext\n");
+      expect(readFileSync(join(other, "src/app.txt"), "utf8")).toBe("local edit\n");
+      expect(git(repo, "rev-parse", "main").trim()).toBe(old);
+
+      const tree2 = git(repo, "mktree", "--missing").trim(); // an empty tree: deletes every file
+      const next2 = git(repo, "commit-tree", tree2, "-p", next, "-m", "empty").trim();
+      const before = repoFingerprint(repo);
+      const refused = await moveBranch(repo, "feature", next2, next, "test");
+      expect(refused).toMatchObject({ ok: false, reason: "refused", checkout: other });
+      expect((refused as { message: string }).message).toMatch(/src\/app\.txt/);
+      expect(repoFingerprint(repo)).toEqual(before);
+    } finally {
+      removeDir(repo);
+      removeDir(dirname(other));
+    }
   });
 });
 
