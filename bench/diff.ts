@@ -7,8 +7,8 @@
  *   - our file list (the workers.diff service function) vs raw `git diff --numstat base head`
  *     (target ≤ 1.3×),
  *   - our merge preview (workers.mergePreview) vs raw `git merge-tree --write-tree`,
- * plus informational figures (committed-only list, a running worker with uncommitted changes,
- * one file's hunks). Prints `name, ours ms, floor ms, ratio, target` lines and writes
+ * plus informational figures (the clean-worktree snapshot check, a running worker with
+ * uncommitted changes, the worktree gone, one file's hunks). Prints `name, ours ms, floor ms, ratio, target` lines and writes
  * bench/results/diff.json. Nothing here asserts on time.
  */
 import { execFile, execFileSync } from "node:child_process";
