@@ -5,12 +5,21 @@
  *
  * Honours: --version, login status, exec [--json] [-s|--sandbox m] [-C|--cd dir]
  * [--skip-git-repo-check] [--output-schema f] [-o|--output-last-message f] [-m m] [-c k=v]
- * [--color c] [--ephemeral] [PROMPT|-] [resume <thread_id>|--last [PROMPT|-]].
- * Like codex-cli 0.169.0, only --json, -o, --output-schema, --skip-git-repo-check, --ephemeral and
- * -m are accepted after `resume`; -s and -C there are an error (exit 2).
+ * [--enable f] [--disable f] [--strict-config] [--color c] [--ephemeral] [PROMPT|-]
+ * [resume <thread_id>|--last [PROMPT|-]].
+ * Like codex-cli 0.169.0, -s, -C and --color are options of `exec` only: after `resume` they are
+ * an error (exit 2); --json, -o, --output-schema, --skip-git-repo-check, --ephemeral, -m, -c,
+ * --enable/--disable and --strict-config are accepted on both sides.
+ *
+ * Checked against the real codex-cli 0.169.0 (test/integration/real-codex.test.ts): thread ids are
+ * UUIDv7; turn.completed usage is the thread's running total (a resumed thread adds to it); the
+ * -o file gets the turn's last agent message when the turn completes, and after a failed turn it is
+ * left as it was (created empty when missing); a failed turn prints `error` then `turn.failed` and
+ * exits 1; without --json only the last agent message goes to stdout; with no PROMPT argument
+ * (not even "-") it says "Reading prompt from stdin..." on stderr.
  */
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -45,13 +54,14 @@ function parseExec(args) {
   const positionals = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    // Options accepted on both sides of `resume` (global in codex).
+    // Options accepted on both sides of `resume` (codex-cli 0.169.0 `exec --help` / `exec resume --help`).
     if (a === "--json" || a === "--experimental-json") { opts.json = true; continue; }
     if (a === "--skip-git-repo-check") { opts.skipGitRepoCheck = true; continue; }
-    if (a === "--ephemeral") continue;
+    if (a === "--ephemeral" || a === "--strict-config" || a === "--ignore-user-config" || a === "--ignore-rules") continue;
     if (a === "-o" || a === "--output-last-message") { opts.lastMessage = takeValue(i, a); i++; continue; }
     if (a === "-m" || a === "--model") { takeValue(i, a); i++; continue; }
     if (a === "--output-schema") { opts.outputSchema = takeValue(i, a); i++; continue; }
+    if (a === "-c" || a === "--config" || a === "--enable" || a === "--disable") { takeValue(i, a); i++; continue; }
     if (!inResume) {
       if (a === "-s" || a === "--sandbox") {
         opts.sandbox = takeValue(i, a); i++;
@@ -59,10 +69,9 @@ function parseExec(args) {
         continue;
       }
       if (a === "-C" || a === "--cd") { opts.cd = takeValue(i, a); i++; continue; }
-      if (a === "-c" || a === "--config") { takeValue(i, a); i++; continue; }
       if (a === "--color") { takeValue(i, a); i++; continue; }
       if (a === "resume" && positionals.length === 0) { inResume = true; opts.resume = { threadId: undefined, last: false }; continue; }
-    } else if (a === "--last") { opts.resume.last = true; continue; }
+    } else if (a === "--last") { opts.resume.last = true; continue; } else if (a === "--all") continue;
     if (a.startsWith("-") && a !== "-") fail(`error: unexpected argument '${a}' found`, 2);
     positionals.push(a);
   }
@@ -100,6 +109,20 @@ function insideGitRepo(dir) {
   }
 }
 
+/** A UUIDv7 (time-ordered), the form codex 0.169.0 gives thread ids. */
+function uuidv7() {
+  const bytes = randomBytes(16);
+  let ts = BigInt(Date.now());
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = Number(ts & 0xffn);
+    ts >>= 8n;
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const h = bytes.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
 }
@@ -132,7 +155,7 @@ function main() {
       process.stderr.write("Not logged in\n");
       return 1;
     }
-    process.stderr.write("Logged in using an API key - sk-fake***\n");
+    process.stderr.write("API key configured - sk-fake***12345\nAuthentication is checked when you send a request.\n");
     return 0;
   }
   if (argv[0] !== "exec") fail(`fake-codex: unsupported command ${JSON.stringify(argv.join(" "))}`, 2);
@@ -142,7 +165,7 @@ function main() {
     try {
       process.chdir(opts.cd);
     } catch {
-      fail(`Error: cannot change directory to ${opts.cd}`);
+      fail("Error: No such file or directory (os error 2)");
     }
   }
   const cwd = process.cwd();
@@ -157,6 +180,7 @@ function main() {
     }
   }
   let prompt = opts.prompt;
+  if (prompt === undefined) process.stderr.write("Reading prompt from stdin...\n");
   if (prompt === undefined || prompt === "-") {
     prompt = readStdin();
     if (prompt.trim() === "") fail("No prompt provided via stdin.");
@@ -174,6 +198,8 @@ function main() {
   let threadId;
   let role;
   let steps;
+  /** {role, cwd, usage?}: usage is the thread's running total so far. */
+  let thread;
   if (opts.resume) {
     threadId = opts.resume.threadId;
     if (opts.resume.last) {
@@ -181,8 +207,11 @@ function main() {
       threadId = existsSync(lastFile) ? readFileSync(lastFile, "utf8").trim() : undefined;
     }
     const threadFile = threadId && /^[A-Za-z0-9._:-]+$/.test(threadId) ? join(stateDir, "threads", `${threadId}.json`) : undefined;
-    if (!threadFile || !existsSync(threadFile)) fail(`Error: no rollout found for thread id ${threadId ?? "(last)"}`);
-    role = JSON.parse(readFileSync(threadFile, "utf8")).role;
+    if (!threadFile || !existsSync(threadFile)) {
+      fail(`Error: thread/resume: thread/resume failed: no rollout found for thread id ${threadId ?? "(last)"} (code -32600)`);
+    }
+    thread = JSON.parse(readFileSync(threadFile, "utf8"));
+    role = thread.role;
     const followup = script.followup;
     const entry = Array.isArray(followup) || followup?.runs ? followup : followup?.[role];
     steps = pickSteps(entry, nextCount(stateDir, `followup-${role}`));
@@ -193,16 +222,19 @@ function main() {
     if (!entry) fail(`fake-codex: no script for role ${role ?? "(none found in the prompt)"}`);
     steps = pickSteps(entry, nextCount(stateDir, role ?? "_"));
     if (!steps) fail(`fake-codex: invalid script entry for role ${role}`);
-    threadId = randomUUID();
-    writeFileSync(join(stateDir, "threads", `${threadId}.json`), JSON.stringify({ role, cwd }));
+    threadId = uuidv7();
+    thread = { role, cwd };
+    writeFileSync(join(stateDir, "threads", `${threadId}.json`), JSON.stringify(thread));
     writeFileSync(join(stateDir, "last-thread"), threadId);
   }
 
   let itemSeq = 0;
   let usage = { input_tokens: 1200, cached_input_tokens: 200, output_tokens: 345 };
+  /** The turn's last agent message: written to -o (and, without --json, to stdout) when the turn completes. */
+  let lastAgentMessage;
   const emit = (event) => {
     if (opts.json) process.stdout.write(`${JSON.stringify(event)}\n`);
-    else if (event.type === "item.completed" && event.item?.type === "agent_message") process.stdout.write(`${event.item.text}\n`);
+    if (event.type === "item.completed" && event.item?.type === "agent_message") lastAgentMessage = event.item.text;
   };
   const item = (body, started = false) => {
     const it = { id: `item_${itemSeq++}`, ...body };
@@ -212,6 +244,10 @@ function main() {
   const fileChange = (changes) => item({ type: "file_change", changes, status: "completed" });
   const writeLastMessage = (text) => {
     if (opts.lastMessage !== undefined) writeFileSync(resolve(cwd, opts.lastMessage), text);
+  };
+  // After a failed turn codex leaves -o as it was, creating it empty when it did not exist.
+  const touchLastMessage = () => {
+    if (opts.lastMessage !== undefined) appendFileSync(resolve(cwd, opts.lastMessage), "");
   };
 
   emit({ type: "thread.started", thread_id: threadId });
@@ -256,7 +292,6 @@ function main() {
       sleep(Number(step.sleep));
     } else if (step.result !== undefined) {
       const text = typeof step.result === "string" ? step.result : JSON.stringify(step.result);
-      writeLastMessage(text);
       item({ type: "agent_message", text });
     } else if (step.bigOutput !== undefined) {
       const bytes = Math.max(0, Number(step.bigOutput));
@@ -278,6 +313,7 @@ function main() {
     } else if (step.fail !== undefined) {
       emit({ type: "error", message: String(step.fail) });
       emit({ type: "turn.failed", error: { message: String(step.fail) } });
+      touchLastMessage();
       return typeof step.exit === "number" ? step.exit : 1;
     } else if (step.exit !== undefined) {
       return Number(step.exit);
@@ -288,7 +324,16 @@ function main() {
       fail(`fake-codex: unknown step ${JSON.stringify(step)}`);
     }
   }
-  emit({ type: "turn.completed", usage });
+  const total = { ...usage };
+  for (const [name, value] of Object.entries(thread?.usage ?? {})) {
+    if (typeof value === "number" && typeof total[name] === "number") total[name] += value;
+  }
+  writeFileSync(join(stateDir, "threads", `${threadId}.json`), JSON.stringify({ ...thread, usage: total }));
+  if (lastAgentMessage !== undefined) {
+    writeLastMessage(lastAgentMessage);
+    if (!opts.json) process.stdout.write(`${lastAgentMessage}\n`);
+  }
+  emit({ type: "turn.completed", usage: total });
   return 0;
 }
 

@@ -25,13 +25,19 @@
  *   {command: "npm test", output?: "...", exitCode?: 0}              → command_execution items (not run)
  *   {shell: "git status"}                                            → runs it with bash, real output and exit code
  *   {message: "text"}                                                → agent_message item
- *   {result: {...} | "raw text"}                                     → written to -o (and an agent_message)
+ *   {result: {...} | "raw text"}                                     → an agent_message (JSON-stringified)
+ *     Like codex, the turn's LAST agent message (result or message) is written to -o when the
+ *     turn completes; a failed turn leaves -o as it was (created empty when missing).
  *   {bigOutput: bytes, to?: "result" | "stdout"}                     → a ~bytes result in -o, or a huge command output line
  *   {emit: {...}}   {stdout: "garbage"}   {stderr: "text"}           → raw output
- *   {usage: {input_tokens, cached_input_tokens, output_tokens}}     → usage reported by turn.completed
+ *   {usage: {input_tokens, cached_input_tokens, output_tokens}}     → this turn's usage; turn.completed reports the
+ *                                                                      thread's running total (a resumed thread adds to it)
  *   {sleep: ms}   {hang: true}   {exit: code}   {fail: "message", exit?: code} (error + turn.failed events)
- * With --json, stdout is codex-like JSONL: thread.started {thread_id}, turn.started, item.started /
- * item.completed, turn.completed {usage} (not emitted after exit/fail/hang).
+ * With --json, stdout is codex-like JSONL: thread.started {thread_id (a UUIDv7)}, turn.started,
+ * item.started / item.completed, turn.completed {usage} (not emitted after exit/fail/hang).
+ * Known differences from codex-cli 0.169.0 (see fake-codex.mjs): commands are reported as given,
+ * not wrapped as `/bin/bash -lc '<cmd>'`; file changes have no item.started; usage has no
+ * cache_write_input_tokens / reasoning_output_tokens; output-schema errors are worded differently.
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
