@@ -659,6 +659,17 @@ async function forceRemoveWorktree(ctx: WorkerContext): Promise<void> {
   await gitBuffer(repo, ["worktree", "prune"]);
 }
 
+/** Refuse up front (nothing changed yet) when the branch cannot be deleted after the worktree is gone. */
+async function assertBranchDeletable(ctx: WorkerContext): Promise<void> {
+  if (!workerBranchRef(ctx) || ctx.worker.worktreeBranch !== branchFor(ctx.run.id, ctx.worker.id)) {
+    throw new PanelError("PRECONDITION_FAILED", `${ctx.worker.worktreeBranch} is not this worker's panel branch; the panel only deletes its own branches`);
+  }
+  const elsewhere = await checkoutOf(ctx.repo, ctx.worker.worktreeBranch);
+  if (elsewhere && resolve(elsewhere) !== resolve(ctx.worker.worktreePath)) {
+    throw new PanelError("PRECONDITION_FAILED", `${ctx.worker.worktreeBranch} is checked out at ${elsewhere}: switch that checkout to another branch first; nothing was changed`);
+  }
+}
+
 async function deleteWorkerBranch(ctx: WorkerContext): Promise<boolean> {
   const ref = workerBranchRef(ctx);
   if (!ref || ctx.worker.worktreeBranch !== branchFor(ctx.run.id, ctx.worker.id)) {
@@ -689,6 +700,7 @@ export async function discardWorker(panel: Panel, input: DiscardInput): Promise<
     const ctx = loadWorker(panel, input.runId, input.workerId);
     const preview = await buildDiscardPreview(ctx, deleteBranch);
     if (!preview.canDiscard) throw new PanelError("CONFLICT", `${preview.reasons.join("; ")}; nothing was discarded`);
+    if (deleteBranch) await assertBranchDeletable(ctx);
     await forceRemoveWorktree(ctx);
     const branchDeleted = deleteBranch ? await deleteWorkerBranch(ctx) : false;
     const w = writerFor(panel, ctx.run.id);
@@ -722,6 +734,7 @@ export async function cleanupWorker(panel: Panel, input: CleanupInput): Promise<
       }
     }
     if (!isAbsolute(worker.worktreePath)) throw new PanelError("PRECONDITION_FAILED", "the worker's worktree path is not absolute; the run record may be damaged");
+    if (input.deleteBranch) await assertBranchDeletable(ctx);
     const r = await removeWorktreeIfClean(ctx.repo, worker.worktreePath);
     if (!r.removed) {
       throw new PanelError("PRECONDITION_FAILED", `the worktree was kept: ${r.reason ?? "removal failed"} (workers.discard removes it with its uncommitted changes)`);
