@@ -192,7 +192,7 @@ export async function run(opts: { quick: boolean }): Promise<Row[]> {
     // A running worker with uncommitted changes in 10 files: snapshot + a second diff.
     for (let i = 0; i < 10; i++) writeFileSync(join(fx.worktree, `dir${i % 20}`, `file-${i}.txt`), `uncommitted ${i}\n`);
     const dirty = await compare(runs, () => workerDiff(fx.panel, { ...ref, uncommitted: true }), () => gitAsync(fx.repo, floorArgs));
-    rows.push(row("workers.diff file list with uncommitted changes (snapshot tree)", dirty, null, null, "information: temp-index add -A + write-tree + a second diff"));
+    rows.push(row("workers.diff file list with uncommitted changes (snapshot tree)", dirty, null, null, "information: temp-index add -A + write-tree, then the diff"));
     git(fx.worktree, "checkout", "-q", "--", ".");
 
     const oneFile = `dir1/file-1.txt`;

@@ -277,9 +277,10 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
   });
 
   if (input.path === undefined) {
-    // The committed diff and the worktree snapshot run side by side; a clean worktree costs no extra diff.
-    const [committed, snapshot, tree] = await Promise.all([diffFiles(repo, from, head.head), snapshotOf(), headTree]);
-    if (!snapshot?.dirty) return result(committed, tree, false);
+    // Snapshot first (when wanted), then ONE content diff to whichever tree is current; the
+    // names of the uncommitted files come from a cheap names-only diff alongside.
+    const [snapshot, tree] = await Promise.all([snapshotOf(), headTree]);
+    if (!snapshot?.dirty) return result(await diffFiles(repo, from, head.head), tree, false);
     const [all, touched] = await Promise.all([diffFiles(repo, from, snapshot.tree), changedPaths(repo, head.head, snapshot.tree)]);
     for (const f of all) if (touched.has(f.path) || (f.oldPath && touched.has(f.oldPath))) f.uncommitted = true;
     return result(all, snapshot.tree, true);
