@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { codexExecArgs } from "@/server/bridge/launcher";
 import { FAKE_CODEX_MJS } from "../support/fake-codex.ts";
 import {
@@ -62,6 +62,13 @@ const VALUED = new Set(["-s", "--sandbox", "-C", "--cd", "--output-schema", "-o"
 
 let restore: (() => void) | undefined;
 const cleanups: Array<() => void | Promise<void>> = [];
+/** Every codex run here gets a temp CODEX_HOME: without one codex writes helper files under ~/.codex. */
+let home: string;
+beforeEach(() => {
+  home = tempDir("ltp-codex-home-");
+  cleanups.push(() => removeDir(home));
+});
+const codexRun = (args: string[], options: Parameters<typeof runCodex>[1] = {}) => runCodex(args, { ...options, env: { CODEX_HOME: home, ...options.env } });
 afterEach(async () => {
   restore?.();
   restore = undefined;
@@ -72,7 +79,7 @@ describe("codex contract (pinned binary)", () => {
   it(`is exactly codex-cli ${PINNED_CODEX_VERSION}, the version package.json pins and the fake claims`, async () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
     expect(pkg.devDependencies?.["@openai/codex"], `package.json pins @openai/codex ${pkg.devDependencies?.["@openai/codex"]}, the tests expect ${PINNED_CODEX_VERSION}. ${UPGRADE_NOTE}`).toBe(PINNED_CODEX_VERSION);
-    const real = await runCodex(["--version"]);
+    const real = await codexRun(["--version"]);
     expect(real.code, `codex --version failed: ${real.stderr}`).toBe(0);
     expect(real.stdout.trim(), `node_modules/.bin/codex --version is not codex-cli ${PINNED_CODEX_VERSION}. ${UPGRADE_NOTE}`).toBe(`codex-cli ${PINNED_CODEX_VERSION}`);
     const fakeVersion = await runCodexFake(["--version"]);
@@ -80,8 +87,8 @@ describe("codex contract (pinned binary)", () => {
   });
 
   it("still accepts every option codexExecArgs passes, before and after `resume`", async () => {
-    const exec = await runCodex(["exec", "--help"]);
-    const resume = await runCodex(["exec", "resume", "--help"]);
+    const exec = await codexRun(["exec", "--help"]);
+    const resume = await codexRun(["exec", "resume", "--help"]);
     expect(exec.code, exec.stderr).toBe(0);
     expect(resume.code, resume.stderr).toBe(0);
     const execOptions = helpOptions(exec.stdout);
@@ -124,15 +131,13 @@ describe("codex contract (pinned binary)", () => {
     const env = makeCodexEnv("http://127.0.0.1:1/v1");
     cleanups.push(env.cleanup);
     for (const flag of [["-s", "workspace-write"], ["-C", "/tmp"]]) {
-      const r = await runCodex(["exec", "--skip-git-repo-check", "resume", "01a21213-e7a1-7c91-8607-a7cc4824372a", ...flag, "-"], { env: env.env });
+      const r = await codexRun(["exec", "--skip-git-repo-check", "resume", "01a21213-e7a1-7c91-8607-a7cc4824372a", ...flag, "-"], { env: env.env });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`unexpected argument '${flag[0]}' found`);
     }
   });
 
   it("system.doctor reports the real codex's version and login status with a temp CODEX_HOME", async () => {
-    const home = tempDir("ltp-codex-home-");
-    cleanups.push(() => removeDir(home));
     restore = setProcessEnv({ CODEX_HOME: home, OPENAI_API_KEY: undefined, CODEX_API_KEY: undefined });
     const panel = openTestPanel({ codexBin: CODEX_BIN });
     cleanups.push(async () => {
@@ -150,7 +155,7 @@ describe("codex contract (pinned binary)", () => {
 
     // `codex login --with-api-key` only stores the key (offline); then doctor sees a login.
     const keyFile = writeFileIn(home, "key.txt", "sk-test-doctor-secret-98765\n");
-    const login = await runCodex(["login", "--with-api-key"], { stdinFile: keyFile });
+    const login = await codexRun(["login", "--with-api-key"], { stdinFile: keyFile });
     expect(login.code, login.stderr).toBe(0);
     const after = await api.system.doctor();
     expect(after.codex.loggedIn).toBe(true);
