@@ -256,6 +256,12 @@ function totalsOf(files: readonly DiffFile[]): DiffTotals {
 export async function workerDiff(panel: Panel, input: DiffInput): Promise<WorkerDiff> {
   const ctx = loadWorker(panel, input.runId, input.workerId);
   const { repo } = ctx;
+  // A worker that finished with a result normally still has HEAD at its recorded commit: list
+  // that while HEAD is being resolved, and keep the list only when the guess was right.
+  const recorded = ctx.worker.worktreeCommit;
+  const guess = input.path === undefined && !input.since && input.uncommitted !== true && FINISHED.has(ctx.worker.status) && recorded && COMMIT_ID.test(recorded)
+    ? diffFiles(repo, ctx.base, recorded).catch(() => undefined)
+    : undefined;
   const head = await resolveHead(ctx);
   const from = input.since ? await resolveSince(ctx, input.since, head.head) : ctx.base;
   const wantSnapshot = head.worktree !== undefined && (input.uncommitted ?? !FINISHED.has(ctx.worker.status));
@@ -280,7 +286,10 @@ export async function workerDiff(panel: Panel, input: DiffInput): Promise<Worker
     // Snapshot first (when wanted), then ONE content diff to whichever tree is current; the
     // names of the uncommitted files come from a cheap names-only diff alongside.
     const [snapshot, tree] = await Promise.all([snapshotOf(), headTree]);
-    if (!snapshot?.dirty) return result(await diffFiles(repo, from, head.head), tree, false);
+    if (!snapshot?.dirty) {
+      const guessed = guess && head.head === recorded ? await guess : undefined;
+      return result(guessed ?? (await diffFiles(repo, from, head.head)), tree, false);
+    }
     const [all, touched] = await Promise.all([diffFiles(repo, from, snapshot.tree), changedPaths(repo, head.head, snapshot.tree)]);
     for (const f of all) if (touched.has(f.path) || (f.oldPath && touched.has(f.oldPath))) f.uncommitted = true;
     return result(all, snapshot.tree, true);

@@ -172,6 +172,13 @@ describe("workers.diff with real git", () => {
     const asked = await api.workers.diff({ ...ref, uncommitted: true });
     expect(asked.uncommitted).toBe(true);
     expect(asked.files.filter((f) => f.uncommitted).map((f) => f.path)).toEqual(["by-hand.txt"]);
+    // Committed by hand after the result: HEAD moved past the recorded commit, and the diff follows HEAD.
+    git(wt, "add", "by-hand.txt");
+    git(wt, "-c", "user.name=U", "-c", "user.email=u@example.invalid", "commit", "-qm", "by hand");
+    const moved = await api.workers.diff(ref);
+    expect(moved.headCommit).toBe(git(wt, "rev-parse", "HEAD").trim());
+    expect(moved.headCommit).not.toBe(run.workers[0]!.worktreeCommit);
+    expect(moved.files.map((f) => f.path).sort()).toEqual(["README.md", "by-hand.txt", "draft.md"]);
     expect(done.headCommit).toBe(run.workers[0]!.worktreeCommit);
     expect(done.files.map((f) => [f.path, f.status, f.uncommitted]).sort()).toEqual([
       ["README.md", "modified", undefined],
