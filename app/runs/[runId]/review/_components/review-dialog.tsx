@@ -1,0 +1,71 @@
+"use client";
+
+import { useEffect, useId, useRef, type ReactNode } from "react";
+
+/**
+ * A modal confirmation on the native <dialog> (focus stays inside, Escape cancels). Focus
+ * starts on Cancel, so Enter never confirms a destructive action by accident.
+ */
+export function ReviewDialog({
+  open, title, children, confirmLabel, danger, busy, confirmDisabled, onConfirm, onCancel, testId,
+}: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  confirmDisabled?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  testId?: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const ids = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) {
+      d.showModal();
+      cancelRef.current?.focus();
+    } else if (!open && d.open) d.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      className="rv-dialog"
+      aria-labelledby={`${ids}-title`}
+      aria-describedby={`${ids}-body`}
+      data-testid={testId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onCancel();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) onCancel();
+      }}
+    >
+      <h2 id={`${ids}-title`} className="rv-dialog-title">
+        {title}
+      </h2>
+      <div id={`${ids}-body`} className="rv-dialog-body">
+        {children}
+      </div>
+      <div className="rv-dialog-actions">
+        <button ref={cancelRef} type="button" className="button button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className={`button${danger ? " rv-button-danger" : ""}`}
+          onClick={onConfirm}
+          disabled={busy || confirmDisabled}
+          data-testid="dialog-confirm"
+        >
+          {busy ? "Working…" : confirmLabel}
+        </button>
+      </div>
+    </dialog>
+  );
+}

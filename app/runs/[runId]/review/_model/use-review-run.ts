@@ -1,0 +1,59 @@
+"use client";
+
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { useEffect, useRef, useState } from "react";
+import { LIVE_POLL_MS } from "@/app/_components/diff/model/use-diff";
+import type { LiveEvent } from "@/app/_lib/live";
+import type { RunOut, WorkerOut } from "@/app/_lib/types";
+import { useTRPC } from "@/app/_trpc/client";
+
+/** Worker statuses in which its diff moves by itself. */
+export const ACTIVE_WORKER = new Set(["pending", "running", "stop_requested"]);
+export const isActiveWorker = (w: Pick<WorkerOut, "status"> | undefined) => Boolean(w && ACTIVE_WORKER.has(w.status));
+
+/**
+ * The run for the review pages: `runs.get`, polled every 2 s while a worker is active, and
+ * refreshed (with every review query of the run) when the run's event stream reports a change.
+ */
+export function useReviewRun(runId: string) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const run = useQuery(
+    trpc.runs.get.queryOptions(
+      { runId },
+      { refetchInterval: (q) => ((q.state.data as RunOut | undefined)?.workers.some(isActiveWorker) ? LIVE_POLL_MS : false) },
+    ),
+  );
+
+  // Events from before this page opened are history (the stream replays them first): skip those.
+  const [openedAt] = useState(() => Date.now());
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (timer.current) clearTimeout(timer.current);
+  }, []);
+  const sub = useSubscription(
+    trpc.events.onRun.subscriptionOptions(
+      { runId },
+      {
+        enabled: Boolean(runId),
+        onData: (envelope) => {
+          const e = envelope.data as LiveEvent;
+          if (Date.parse(e.createdAt) < openedAt - 2_000) return;
+          if (timer.current) return;
+          timer.current = setTimeout(() => {
+            timer.current = null;
+            void queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ runId }) });
+            void queryClient.invalidateQueries({ queryKey: trpc.runs.overlap.queryKey({ runId }) });
+            void queryClient.invalidateQueries({ queryKey: trpc.runs.merges.queryKey({ runId }) });
+            for (const proc of [trpc.workers.diff, trpc.workers.mergePreview, trpc.workers.merges, trpc.workers.discardPreview] as const) {
+              void queryClient.invalidateQueries({ queryKey: proc.queryKey(), predicate: (q) => (q.queryKey[1] as { input?: { runId?: string } } | undefined)?.input?.runId === runId });
+            }
+          }, 300);
+        },
+      },
+    ),
+  );
+
+  return { run, runOut: run.data as RunOut | undefined, streamStatus: sub.status };
+}
