@@ -1,0 +1,260 @@
+/**
+ * Issue 5 from the browser: review a worker's diff (file tree, word-level highlight, binary,
+ * rename, viewed marks that survive a reload, keyboard), merge it (squash) into the leader
+ * branch, clean up, and request changes from another worker whose follow-up commit then shows
+ * alone in "Since previous attempt". The spec runs its own server with its own fake codex.
+ */
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect as baseExpect, test, type Page } from "@playwright/test";
+import { makeFakeCodex, type FakeCodexScript } from "../test/support/fake-codex";
+import { apiOf, git, loginTo, makeRepoWith, stopOwnServer, waitForWorkers, type RunRecord, type ServerApi } from "./support/review-server";
+import { startServer, type RunningServer } from "./support/server";
+
+const expect = baseExpect.configure({ timeout: 30_000 });
+
+const FILES = {
+  "README.md": "# review e2e\n",
+  "src/app.txt": "alpha\nbeta\ngamma\n",
+  "src/util.ts": "// Arithmetic helpers.\nexport function combine(a: number, b: number): number {\n  return a + b;\n}\n",
+  "docs/guide.md": "# Guide\n\nStart with the README.\nThen read the notes.\nThat is all.\n",
+};
+const BINARY = "\u0000\u0001\u0002PNG\u0000binary\u00ff\n";
+const result = (role: string, label: string, summary: string) => ({
+  role, label, status: "completed", summary, claims: [], objections: [], openQuestions: [], evidenceRefs: [], error: "",
+});
+/** The worktree is <run dir>/worktrees/<workerId>: wait there for the run's gate file. */
+const waitForGate = (name: string) => `for i in $(seq 1 900); do [ -f ../../${name} ] && break; sleep 0.05; done; test -f ../../${name}`;
+
+const SCRIPT: FakeCodexScript = {
+  reviewer: [
+    { write: { path: "src/util.ts", content: "// Arithmetic helpers.\nexport function combine(a: number, b: number): number {\n  return a * b;\n}\n" } },
+    { rename: ["docs/guide.md", "docs/handbook.md"] },
+    { write: { path: "assets/logo.bin", content: BINARY } },
+    { result: result("reviewer", "Reviewer", "Combine multiplies; the guide is now the handbook.") },
+  ],
+  methods_critic: [
+    { write: { path: "notes/methods.md", content: "# Methods\n\nThe sample is small.\n" } },
+    { write: { path: "src/app.txt", content: "alpha\nBETA\ngamma\n" } },
+    { result: result("methods_critic", "Methods Critic", "Methods notes added.") },
+  ],
+  followup: {
+    methods_critic: [
+      { write: { path: "notes/methods.md", content: "# Methods\n\nThe sample is small.\nA power analysis is now included.\n" } },
+      { shell: waitForGate("gate-followup") },
+      { result: result("methods_critic", "Methods Critic", "Power analysis added.") },
+    ],
+  },
+};
+
+let server: RunningServer | undefined;
+let api: ServerApi;
+let repo: string;
+let run: RunRecord;
+
+test.describe("diff review and merge", () => {
+  test.setTimeout(180_000);
+
+  test.beforeAll(async () => {
+    test.setTimeout(300_000);
+    const codexDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-review-codex-")));
+    const codexBin = await makeFakeCodex(codexDir, SCRIPT);
+    repo = makeRepoWith(FILES);
+    server = await startServer({ repo, env: { LONGTABLE_CODEX_BIN: codexBin } });
+    api = apiOf(server);
+    const created = await api.mutate<RunRecord>("runs.create", { repoPath: repo, prompt: "Tidy the helpers and write methods notes.", roles: ["reviewer", "methods_critic"], mode: "draft" });
+    await api.mutate("runs.launch", { runId: created.id });
+    run = await waitForWorkers(api, created.id, ["completed"], 60_000);
+  });
+
+  test.afterAll(async () => {
+    await stopOwnServer(server);
+  });
+
+  const fileRow = (page: Page, path: string) => page.locator(`[data-testid="file-row"][data-path="${path}"]`);
+
+  test("review a worker's diff, keep viewed marks across a reload, merge it (squash) and clean up", async ({ browser }) => {
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const page = await loginTo(context, server!, server!.token);
+
+    // The run's review: both workers, a clean pair in the overlap matrix, a merge order.
+    await page.goto(`${server!.baseURL}/runs/${run.id}/review`);
+    await expect(page.getByTestId("review-worker-row")).toHaveCount(2);
+    const cell = page.locator('[data-testid="overlap-cell"][data-a="worker-1-reviewer"][data-b="worker-2-methods_critic"]');
+    await expect(cell).toHaveAttribute("data-clean", "true");
+    await expect(cell).toHaveAttribute("data-shared", "0");
+    await expect(page.getByTestId("merge-order").locator("li")).toHaveCount(2);
+
+    await page.locator('[data-testid="review-worker-row"][data-worker-id="worker-1-reviewer"]').getByTestId("open-review").click();
+    await page.waitForURL(/\/review\/worker-1-reviewer/);
+
+    // The file tree: a binary file, a rename (with its similarity), a modification; tree order.
+    await expect(page.getByTestId("file-row")).toHaveCount(3);
+    await expect(page.getByTestId("file-row")).toHaveText([/logo\.bin/, /handbook\.md/, /util\.ts/]);
+    await expect(fileRow(page, "assets/logo.bin")).toHaveAttribute("data-binary", "true");
+    await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-status", "renamed");
+    await expect(fileRow(page, "docs/handbook.md")).toContainText("guide.md 100%");
+    await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-status", "modified");
+    await expect(page.getByTestId("diff-totals")).toContainText("3 files");
+    await expect(page.getByTestId("shortcut-hint")).toContainText("next hunk");
+
+    // The first file opens by itself: the binary file is named, not dumped.
+    await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "assets/logo.bin");
+    await expect(page.getByTestId("diff-binary")).toBeVisible();
+
+    // j moves down the tree; the rename shows as one pair without content changes.
+    await page.keyboard.press("j");
+    await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "docs/handbook.md");
+    await expect(page.getByTestId("file-diff")).toContainText("docs/guide.md");
+    await expect(page.getByTestId("diff-no-content")).toContainText("Renamed without changes");
+
+    // The modified file: its hunk, with the changed operator highlighted word by word.
+    await page.keyboard.press("j");
+    const diff = page.getByTestId("file-diff");
+    await expect(diff).toHaveAttribute("data-path", "src/util.ts");
+    await expect(diff.getByTestId("diff-hunk")).toHaveCount(1);
+    await expect(diff.locator('[data-testid="diff-line"][data-type="del"]')).toContainText("return a + b;");
+    await expect(diff.getByTestId("word-del")).toHaveText("+");
+    await expect(diff.getByTestId("word-add")).toHaveText("*");
+    await expect(diff.locator(".hljs-keyword").first()).toHaveText("export"); // syntax highlighting (TypeScript)
+
+    // s switches to the split view and back.
+    await page.keyboard.press("s");
+    await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "split");
+    await expect(diff.getByTestId("diff-pair").filter({ has: page.getByTestId("word-add") })).toHaveCount(1);
+    await page.keyboard.press("s");
+    await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "unified");
+
+    // v marks the file viewed; the mark survives a reload (localStorage, keyed by head commit).
+    await page.keyboard.press("v");
+    await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
+    await expect(page.getByTestId("viewed-count")).toHaveText("1 / 3 viewed");
+    await page.reload();
+    await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
+    await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-viewed", "false");
+    await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "src/util.ts"); // ?file= kept the selection
+    await expect(page.getByTestId("viewed-toggle")).toBeChecked();
+
+    // The merge panel: a clean preview against main at its current commit.
+    const mainBefore = git(repo, "rev-parse", "main").trim();
+    await page.getByTestId("review-tab-merge").click();
+    await expect(page.getByTestId("merge-verdict")).toHaveAttribute("data-verdict", "clean");
+    await expect(page.getByTestId("merge-target")).toHaveText("main");
+    await expect(page.getByTestId("merge-target-commit")).toHaveText(mainBefore.slice(0, 10));
+    await expect(page.getByTestId("strategy-squash")).toBeChecked();
+    await expect(page.getByTestId("merge-message")).toHaveValue(/^Reviewer \(reviewer\): Combine multiplies/);
+    await page.getByTestId("merge-message").fill("Reviewer: combine multiplies\n\nMerged from the e2e review.");
+    await page.getByTestId("merge-submit").click();
+
+    await expect(page.getByTestId("merge-result")).toBeVisible();
+    await expect(page.getByTestId("worker-merged")).toBeVisible();
+    const mainAfter = git(repo, "rev-parse", "main").trim();
+    expect(mainAfter).not.toBe(mainBefore);
+    await expect(page.getByTestId("merge-result-commit")).toHaveText(mainAfter.slice(0, 10));
+    expect(git(repo, "rev-parse", "main^").trim()).toBe(mainBefore); // one squash commit on top
+    expect(git(repo, "log", "-1", "--format=%s", "main").trim()).toBe("Reviewer: combine multiplies");
+    expect(git(repo, "show", "main:src/util.ts")).toContain("return a * b;");
+    expect(git(repo, "show", "main:docs/handbook.md")).toContain("Start with the README.");
+    expect(git(repo, "ls-tree", "--name-only", "-r", "main").split("\n")).toEqual(expect.arrayContaining(["assets/logo.bin", "docs/handbook.md"]));
+    expect(git(repo, "ls-tree", "--name-only", "-r", "main").split("\n")).not.toContain("docs/guide.md");
+    // main is the leader checkout's branch: its files moved with it, and it stays clean.
+    expect(readFileSync(join(repo, "src", "util.ts"), "utf8")).toContain("return a * b;");
+    expect(git(repo, "status", "--porcelain")).toBe("");
+    const merged = (await api.query<RunRecord>("runs.get", { runId: run.id })).workers.find((w) => w.id === "worker-1-reviewer")!;
+    expect(merged.merged?.commit).toBe(mainAfter);
+
+    // Cleanup after the merge: the worktree goes, the branch stays (the checkbox is off by default).
+    const worker1 = run.workers.find((w) => w.id === "worker-1-reviewer")!;
+    await expect(page.getByTestId("cleanup-delete-branch")).not.toBeChecked();
+    await page.getByTestId("cleanup-submit").click();
+    await expect(page.getByTestId("cleanup-result")).toContainText("the branch is kept");
+    expect(existsSync(worker1.worktreePath)).toBe(false);
+    expect(git(repo, "branch", "--list", worker1.worktreeBranch).trim()).toContain(worker1.worktreeBranch);
+
+    // The run review shows it merged, and a viewer sees the merge panel without any action.
+    await page.goto(`${server!.baseURL}/runs/${run.id}/review`);
+    await expect(page.locator('[data-testid="review-worker-row"][data-worker-id="worker-1-reviewer"]').getByTestId("row-merged")).toBeVisible();
+    const viewerContext = await browser.newContext();
+    const viewer = await loginTo(viewerContext, server!, server!.viewerToken);
+    await viewer.goto(`${server!.baseURL}/runs/${run.id}/review/worker-2-methods_critic?tab=merge`);
+    await expect(viewer.getByTestId("merge-verdict")).toHaveAttribute("data-verdict", "clean");
+    await expect(viewer.getByTestId("merge-read-only")).toBeVisible();
+    await expect(viewer.getByTestId("merge-submit")).toHaveCount(0);
+    await expect(viewer.getByTestId("discard-open")).toHaveCount(0);
+    await viewer.getByTestId("review-tab-changes").click();
+    await expect(viewer.getByTestId("file-row")).toHaveCount(2);
+    await expect(viewer.getByTestId("quote-line")).toHaveCount(0);
+    await viewerContext.close();
+    await context.close();
+  });
+
+  test("request changes with a quoted line; the follow-up shows live, then alone in 'since previous attempt'", async ({ browser }) => {
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const page = await loginTo(context, server!, server!.token);
+    const worker = run.workers.find((w) => w.id === "worker-2-methods_critic")!;
+    await page.goto(`${server!.baseURL}/runs/${run.id}/review/${worker.id}?file=notes/methods.md`);
+    await expect(page.getByTestId("file-row")).toHaveCount(2);
+    await expect(page.getByTestId("since-previous")).toBeDisabled(); // one attempt so far
+
+    // Quote the line the feedback is about.
+    const line = page.locator('[data-testid="diff-line"][data-type="add"]').filter({ hasText: "The sample is small." });
+    await line.hover();
+    await line.getByTestId("quote-line").click();
+    await expect(page.getByTestId("quote-note")).toContainText("notes/methods.md:3");
+
+    await page.getByTestId("review-tab-feedback").click();
+    await expect(page.getByTestId("feedback-quote")).toHaveCount(1);
+    await page.getByTestId("feedback-message").fill("Add a power analysis to the methods notes.");
+    await page.getByTestId("feedback-submit").click();
+    await expect(page.getByTestId("feedback-sent")).toContainText("attempt 2");
+    // The quote reached the worker's mailbox with the message.
+    const mailbox = readFileSync(worker.mailboxPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind?: string; message?: string; quotes?: unknown[] });
+    expect(mailbox.at(-1)).toMatchObject({ kind: "followup", message: "Add a power analysis to the methods notes.", quotes: [{ path: "notes/methods.md", line: 3, text: "The sample is small." }] });
+
+    // The worker runs again; its uncommitted edit shows up live in the file tree.
+    await expect(page.getByTestId("review-worker-status")).toHaveText("running");
+    await page.getByTestId("review-tab-changes").click();
+    await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "true");
+    await expect(page.getByTestId("uncommitted-note")).toBeVisible();
+    const liveAdds = page.getByTestId("file-diff").locator('[data-testid="diff-line"][data-type="add"]');
+    await expect(liveAdds).toHaveCount(4);
+    await expect(liveAdds.filter({ hasText: "A power analysis is now included." })).toHaveCount(1);
+
+    // Let the follow-up finish: a new commit, attempt 2, no uncommitted marks.
+    writeFileSync(join(run.runDirectory, "gate-followup"), "");
+    await expect(page.getByTestId("review-worker-status")).toHaveText("completed", { timeout: 45_000 });
+    await expect(page.getByTestId("review-attempt")).toHaveText("attempt 2");
+    await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "false");
+    const after = await api.query<RunRecord>("runs.get", { runId: run.id });
+    const head = after.workers.find((w) => w.id === worker.id)!.worktreeCommit!;
+    expect(head).not.toBe(worker.worktreeCommit);
+    await expect(page.getByTestId("diff-head")).toHaveText(head.slice(0, 10));
+
+    // Since the previous attempt: only the new line of notes/methods.md.
+    await expect(page.getByTestId("since-previous")).toBeEnabled();
+    await page.getByTestId("since-previous").click();
+    await expect(page.getByTestId("changes-view")).toHaveAttribute("data-since", "previousAttempt");
+    await expect(page.getByTestId("file-row")).toHaveCount(1);
+    await expect(fileRow(page, "notes/methods.md")).toBeVisible();
+    await expect(page.getByTestId("since-note")).toContainText(worker.worktreeCommit!.slice(0, 10));
+    const sinceDiff = page.getByTestId("file-diff");
+    await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["A power analysis is now included."]);
+    await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="del"]')).toHaveCount(0);
+    // All changes again: both files of the worker.
+    await page.getByTestId("since-base").click();
+    await expect(page.getByTestId("file-row")).toHaveCount(2);
+
+    // Discard asks first and says what would be lost; cancelling changes nothing.
+    await page.getByTestId("review-tab-merge").click();
+    await page.getByTestId("discard-open").click();
+    await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-uncommitted", "0");
+    await page.getByTestId("discard-delete-branch").check();
+    await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-commits", "2");
+    await expect(page.getByTestId("discard-summary")).toContainText("2 commits");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByTestId("discard-dialog")).not.toBeVisible();
+    expect(existsSync(worker.worktreePath)).toBe(true);
+    await context.close();
+  });
+});
