@@ -43,6 +43,8 @@ export interface ProvisionInput {
   branch: string;
   /** The base commit recorded by an earlier provisioning of this worker (resume): kept as is. */
   knownBaseCommit?: string;
+  /** Runs `fn` exclusively among the provisionings of the same repo. */
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface ProvisionResult {
@@ -70,8 +72,16 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
   }
   const reusedBranch = await branchExists(repo, branch);
   if (!registered || registered.prunable) {
-    if (reusedBranch) await gitOk(repo, ["worktree", "add", worktreePath, branch]);
-    else await gitOk(repo, ["worktree", "add", "-b", branch, worktreePath, "HEAD"]);
+    // Registration is serialized per repo: concurrent `git worktree add`s read each other's
+    // half-written metadata ("failed to read .git/worktrees/…/commondir"). The checkout, the
+    // slow part, then runs concurrently in each worktree.
+    const serialize = input.serialize ?? ((fn) => fn());
+    await serialize(() =>
+      reusedBranch
+        ? gitOk(repo, ["worktree", "add", "--no-checkout", worktreePath, branch])
+        : gitOk(repo, ["worktree", "add", "--no-checkout", "-b", branch, worktreePath, "HEAD"]),
+    );
+    await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
   }
   let head = (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
   if (input.knownBaseCommit) {

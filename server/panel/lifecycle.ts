@@ -37,9 +37,11 @@ const nowIso = () => new Date().toISOString();
 export class RunWriter {
   private queue = new SerialQueue();
   constructor(private panel: Panel, public readonly repoId: string, public current: PanelRun) {}
-  apply(fn: (run: PanelRun) => Transition): Promise<PanelRun> {
+  /** `before` runs after the next record is computed and before it is committed (e.g. files that must exist once the state says so). */
+  apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>): Promise<PanelRun> {
     return this.queue.push(async () => {
       const t = fn(this.current);
+      if (before) await before(t.run);
       await commitTransition(this.panel, this.repoId, t.run, t.events);
       this.current = t.run;
       return t.run;
@@ -105,6 +107,7 @@ export async function launchWorkers(panel: Panel, w: RunWriter, workerIds: reado
         worktreePath: worker().worktreePath,
         branch: worker().worktreeBranch,
         knownBaseCommit: worker().baseCommit,
+        serialize: (fn) => panel.locks.run(`git-worktree-add:${w.current.workingDirectory}`, fn),
       });
       await w.apply((run) => workerProvisioned(run, workerId, p, nowIso()));
     } catch (error) {

@@ -118,7 +118,7 @@ export class Supervisor {
     const result = await readResult(worker);
     if (result) {
       const commit = await readCommit(worker);
-      await w.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()));
+      await w.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
       return;
     }
     const session = sessionNameFor(w.current.id);
@@ -128,7 +128,7 @@ export class Supervisor {
     const late = await readResult(worker);
     if (late) {
       const commit = await readCommit(worker);
-      await w.apply((run) => workerResult(run, workerId, late, commit, new Date().toISOString()));
+      await w.apply((run) => workerResult(run, workerId, late, commit, new Date().toISOString()), writeAggregateIfDone);
       return;
     }
     const reason = pane
