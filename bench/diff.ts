@@ -205,8 +205,10 @@ export async function run(opts: { quick: boolean }): Promise<Row[]> {
     git(fx.repo, "commit", "-qm", "unrelated");
     const preview = await mergePreview(fx.panel, ref);
     if (!preview.clean || preview.files.length !== fx.files) throw new Error("merge preview is not clean / incomplete");
+    const lean = await compare(runs, () => mergePreview(fx.panel, { ...ref, detail: false }), () => gitAsync(fx.repo, ["merge-tree", "--write-tree", "main", fx.head]));
+    rows.push(row("workers.mergePreview clean/conflicts (detail: false)", lean, null, 1.5, "the answer to 'does it merge': target and head resolved, merge-base shim (cached), one merge-tree"));
     const merge = await compare(runs, () => mergePreview(fx.panel, ref), () => gitAsync(fx.repo, ["merge-tree", "--write-tree", "main", fx.head]));
-    rows.push(row("workers.mergePreview (clean, target checked out)", merge, null, null, "information: plus the merge-base shim (git 2.39), checkout status, the merged file list and commit count"));
+    rows.push(row("workers.mergePreview with detail (clean, target checked out)", merge, null, null, "information: plus checkout status, the merged file list and commit count"));
     const mergeTreeOnly = await timeOnly(runs, () => gitAsync(fx.repo, ["merge-tree", "--write-tree", "--name-only", "-z", "--messages", "main", fx.head]));
     rows.push(row("raw merge-tree --write-tree --name-only --messages", mergeTreeOnly, merge.floor, null, "information"));
     return rows;

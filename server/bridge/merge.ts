@@ -59,19 +59,42 @@ export interface TreeMergeResult {
  * Requires `base` to be an ancestor of `theirs` (true for every caller: the worker base of a
  * worker head, the parent of a replayed commit).
  */
+/**
+ * git < 2.40 has no `merge-tree --merge-base`: a throwaway commit (ours' tree, parents ours and
+ * base) makes `base` the merge base. Its identity and dates are fixed, so the same inputs give
+ * the same commit id: it is cached per (repo, ours, base).
+ */
+const shimCache = new Map<string, string>();
+const shimKey = (repo: string, ours: string, base: string) => `${repo}\0${ours}\0${base}`;
+
+async function shimCommit(repo: string, ours: string, base: string, oursTree?: string): Promise<string> {
+  const key = shimKey(repo, ours, base);
+  const cached = shimCache.get(key);
+  if (cached) return cached;
+  const tree = oursTree ?? (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${ours}^{tree}`])).trim();
+  const commit = (await gitText(repo, ["commit-tree", tree, "-p", ours, "-p", base, "-m", "longtable-panel merge-base shim"], { ...process.env, ...SHIM_IDENTITY })).trim();
+  if (shimCache.size > 1000) shimCache.clear();
+  shimCache.set(key, commit);
+  return commit;
+}
+
 export async function mergeTrees(repo: string, input: { base: string; ours: string; theirs: string; oursTree?: string }): Promise<TreeMergeResult> {
   let ours = input.ours;
   const args = ["merge-tree", "--write-tree", "--messages", "--name-only", "-z"];
   if (await supportsMergeBaseOption()) {
     args.push(`--merge-base=${input.base}`);
   } else {
-    const oursTree = input.oursTree ?? (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${input.ours}^{tree}`])).trim();
-    ours = (
-      await gitText(repo, ["commit-tree", oursTree, "-p", input.ours, "-p", input.base, "-m", "longtable-panel merge-base shim"], { ...process.env, ...SHIM_IDENTITY })
-    ).trim();
+    ours = await shimCommit(repo, input.ours, input.base, input.oursTree);
   }
   args.push(ours, input.theirs);
-  const r = await gitBuffer(repo, args);
+  let r = await gitBuffer(repo, args);
+  if (r.code > 1 && ours !== input.ours) {
+    // The cached shim may have been pruned by gc: make it again once.
+    shimCache.delete(shimKey(repo, input.ours, input.base));
+    ours = await shimCommit(repo, input.ours, input.base, input.oursTree);
+    args[args.length - 2] = ours;
+    r = await gitBuffer(repo, args);
+  }
   if (r.code !== 0 && r.code !== 1) throw new Error(`git merge-tree failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
   const parsed = parseMergeTree(r.stdout.toString("utf8"));
   return { ...parsed, clean: r.code === 0 && parsed.conflicts.length === 0, oursLabel: ours };

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrationsFolderFor, openDatabase, type Db, type DbHandle } from "../../db/client";
+import { closeRevResolvers } from "../bridge/rev-batch";
 import { configFromEnv, type PanelConfig } from "../config";
 import { EventBus } from "../events/bus";
 import { KeyedMutex } from "./mutex";
@@ -54,6 +55,7 @@ export function installPanel(panel: Panel): void {
 
 export async function closePanel(panel: Panel): Promise<void> {
   for (const close of panel.closers.splice(0).reverse()) await close();
+  closeRevResolvers();
   panel.dbh.close();
   const g = globalThis as Global;
   if (g[KEY] === panel) delete g[KEY];

@@ -19,6 +19,7 @@ import {
   BranchError, checkoutOf, commitTree, conflictExcerpt, dirtyPaths, mergeTrees, moveBranch, resolveLocalBranch, treeOf,
   type MergeConflict,
 } from "../bridge/merge";
+import { resolveRevs } from "../bridge/rev-batch";
 import { readJsonIfExists } from "../bridge/run-directory";
 import { listWorktrees, removeWorktreeIfClean } from "../bridge/worktree";
 import { mapBounded } from "./bounded";
@@ -62,7 +63,12 @@ export const diffInputSchema = z.object({
 });
 export type DiffInput = z.infer<typeof diffInputSchema>;
 
-export const mergePreviewInputSchema = z.object({ ...workerRef, target: branchNameSchema.optional() });
+export const mergePreviewInputSchema = z.object({
+  ...workerRef,
+  target: branchNameSchema.optional(),
+  /** false: only clean/conflicts (one merge-tree); the changed files, commit count and checkout state are skipped. Default true. */
+  detail: z.boolean().optional(),
+});
 export type MergePreviewInput = z.infer<typeof mergePreviewInputSchema>;
 
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -400,19 +406,34 @@ async function uncommittedPaths(worktree: string | undefined): Promise<string[]>
   return (await dirtyPaths(worktree)).filter((p) => p !== RUNTIME_DIR && !p.startsWith(`${RUNTIME_DIR}/`));
 }
 
-async function buildPreview(ctx: WorkerContext, targetInput: string | undefined): Promise<MergePreview & { oursLabel: string }> {
+/**
+ * The target and the worker head through the repo's long-lived cat-file process (no process
+ * start per query). Undefined when anything is unusual; the caller then takes the full path.
+ */
+async function quickTargetAndHead(ctx: WorkerContext, targetInput: string | undefined) {
+  const name = targetInput ?? ctx.run.targetBranch;
+  const branch = workerBranchRef(ctx);
+  if (!name || !branch || name === ctx.worker.worktreeBranch || !/^[A-Za-z0-9._\/-]+$/.test(name) || /\.\.|\/\/|\.lock$|^\/|\/$|^\./.test(name)) return undefined;
+  const [commit, tree, head, headTree] = await resolveRevs(ctx.repo, [`refs/heads/${name}^{commit}`, `refs/heads/${name}^{tree}`, `${branch}^{commit}`, `${branch}^{tree}`]);
+  if (!commit || !tree || !head || !headTree) return undefined;
+  const workerHead: WorkerHead = { head: head.sha, headTree: headTree.sha, source: "branch" };
+  return { target: { target: name, commit: commit.sha, tree: tree.sha }, head: workerHead };
+}
+
+async function buildPreview(ctx: WorkerContext, targetInput: string | undefined, detail = true): Promise<MergePreview & { oursLabel: string }> {
   const { repo, base, worker } = ctx;
-  const [target, head] = await Promise.all([resolveTarget(ctx, targetInput), resolveHead(ctx)]);
+  const quick = detail || ACTIVE.has(worker.status) ? undefined : await quickTargetAndHead(ctx, targetInput);
+  const [target, head] = quick ? [quick.target, quick.head] : await Promise.all([resolveTarget(ctx, targetInput), resolveHead(ctx)]);
   const [merge, checkout, commits, dirtyWorktree, summary] = await Promise.all([
     mergeTrees(repo, { base, ours: target.commit, oursTree: target.tree, theirs: head.head }),
-    checkoutOf(repo, target.target),
-    countCommits(repo, base, head.head),
-    uncommittedPaths(head.worktree),
+    detail ? checkoutOf(repo, target.target) : Promise.resolve(undefined),
+    detail ? countCommits(repo, base, head.head) : Promise.resolve(-1),
+    detail ? uncommittedPaths(head.worktree) : Promise.resolve([] as string[]),
     resultSummary(ctx),
   ]);
   const labels = { [merge.oursLabel]: target.target, [head.head]: worker.worktreeBranch };
   const [files, conflicts, checkoutDirty] = await Promise.all([
-    merge.clean ? changedFiles(repo, target.commit, merge.tree) : Promise.resolve([] as ChangedFile[]),
+    merge.clean && detail ? changedFiles(repo, target.commit, merge.tree) : Promise.resolve([] as ChangedFile[]),
     mapBounded(merge.conflicts, 8, async (c): Promise<PreviewConflict> => {
       const hunks = await conflictExcerpt(repo, merge.tree, c.path, labels).catch(() => undefined);
       return hunks ? { ...c, hunks } : c;
@@ -455,7 +476,7 @@ async function buildPreview(ctx: WorkerContext, targetInput: string | undefined)
 
 export async function mergePreview(panel: Panel, input: MergePreviewInput): Promise<MergePreview> {
   const ctx = loadWorker(panel, input.runId, input.workerId);
-  const { oursLabel: _ours, ...preview } = await buildPreview(ctx, input.target);
+  const { oursLabel: _ours, ...preview } = await buildPreview(ctx, input.target, input.detail ?? true);
   return preview;
 }
 

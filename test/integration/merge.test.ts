@@ -366,3 +366,31 @@ describe("runs.overlap", () => {
     expect(later.workers.find((w) => w.workerId === A)!.merged).toBe(true);
   });
 });
+
+describe("merge preview without detail (the fast path)", () => {
+  it("agrees with the full preview and sees a target that moved since the last query", async () => {
+    h = await bridgeHarness({ reviewer: [{ write: { path: "review.md", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    const run = await completedRun(["reviewer"]);
+    const { api, repo } = h;
+    const ref = { runId: run.id, workerId: run.workers[0]!.id };
+    const before = repoFingerprint(repo);
+    const full = await api.workers.mergePreview(ref);
+    const lean = await api.workers.mergePreview({ ...ref, detail: false });
+    expect(lean).toMatchObject({ clean: true, target: "main", targetCommit: full.targetCommit, headCommit: full.headCommit, resultTree: full.resultTree });
+    expect(repoFingerprint(repo)).toEqual(before);
+    // the target moves (a loose ref rewritten, then packed): the long-lived resolver must see it
+    writeFileSync(join(repo, "other.txt"), "o\n");
+    git(repo, "add", "other.txt");
+    git(repo, "commit", "-qm", "leader moves on");
+    const moved = git(repo, "rev-parse", "main").trim();
+    expect((await api.workers.mergePreview({ ...ref, detail: false })).targetCommit).toBe(moved);
+    git(repo, "pack-refs", "--all");
+    writeFileSync(join(repo, "other.txt"), "o2\n");
+    git(repo, "commit", "-qam", "and again");
+    const again = git(repo, "rev-parse", "main").trim();
+    const p = await api.workers.mergePreview({ ...ref, detail: false });
+    expect(p.targetCommit).toBe(again);
+    expect(p.clean).toBe(true);
+    await expect(api.workers.mergePreview({ ...ref, detail: false, target: "no-such-branch" })).rejects.toThrow(/no local branch/);
+  });
+});
