@@ -35,7 +35,9 @@ interface Node {
 }
 
 const newNode = (name: string, path: string): Node => ({ name, path, folders: new Map(), files: [], count: 0, additions: 0, deletions: 0 });
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Natural order ("file-9" before "file-10"), ties broken by code points so the order is total. */
+const collator = new Intl.Collator("en", { numeric: true, sensitivity: "variant" });
+const byName = (a: string, b: string) => collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 
 function buildNodes(files: readonly DiffFileOut[]): Node {
   const root = newNode("", "");

@@ -38,6 +38,13 @@ export function useWorkerDiff({ runId, workerId, since, live, enabled = true }: 
     }
     previous.current = id;
   }, [tree, head, queryClient, runId, workerId, trpc]);
+  // The worker just stopped running: one more look, so its final commit replaces the last snapshot.
+  const wasLive = useRef(live);
+  const { refetch } = query;
+  useEffect(() => {
+    if (wasLive.current && !live) void refetch();
+    wasLive.current = live;
+  }, [live, refetch]);
   return query;
 }
 

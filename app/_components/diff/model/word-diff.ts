@@ -32,7 +32,18 @@ export function wordRanges(oldText: string, newText: string): { old: Range[]; ne
   }
   const longest = Math.max(oldText.trim().length, newText.trim().length);
   if (longest > 0 && same / longest < 1 / 3) return null;
-  return { old: oldRanges, new: newRanges };
+  return { old: bridgeSpaces(oldRanges, oldText), new: bridgeSpaces(newRanges, newText) };
+}
+
+/** Changed words separated only by whitespace read as one change: join them. */
+function bridgeSpaces(ranges: Range[], text: string): Range[] {
+  const out: Range[] = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last && text.slice(last.end, r.start).trim() === "") last.end = r.end;
+    else out.push({ ...r });
+  }
+  return out;
 }
 
 function push(ranges: Range[], start: number, end: number) {
