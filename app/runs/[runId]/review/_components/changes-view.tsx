@@ -80,8 +80,7 @@ export function ChangesView({
   const nextBinary = order[selectedIndex + 1]?.binary;
   useEffect(() => {
     if (nextPath && !nextBinary && !live) void prefetch({ runId, workerId: worker.id, path: nextPath, since });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [nextPath, nextBinary, live, runId, worker.id, since]);
+  }, [nextPath, nextBinary, live, runId, worker.id, since]); // (prefetch is a new function each render: not a dependency)
 
   useReviewShortcuts((action: ShortcutAction) => {
     if (action === "toggleMode") return setMode(mode === "split" ? "unified" : "split");
