@@ -14,11 +14,13 @@ import { startServer, type RunningServer } from "./support/server";
 
 const expect = baseExpect.configure({ timeout: 30_000 });
 
+const LONG = Array.from({ length: 60 }, (_, i) => `line ${i + 1}`);
 const FILES = {
   "README.md": "# review e2e\n",
   "src/app.txt": "alpha\nbeta\ngamma\n",
   "src/util.ts": "// Arithmetic helpers.\nexport function combine(a: number, b: number): number {\n  return a + b;\n}\n",
   "docs/guide.md": "# Guide\n\nStart with the README.\nThen read the notes.\nThat is all.\n",
+  "src/long.txt": LONG.join("\n") + "\n",
 };
 const BINARY = "\u0000\u0001\u0002PNG\u0000binary\u00ff\n";
 const result = (role: string, label: string, summary: string) => ({
@@ -39,6 +41,14 @@ const SCRIPT: FakeCodexScript = {
     { write: { path: "src/app.txt", content: "alpha\nBETA\ngamma\n" } },
     { result: result("methods_critic", "Methods Critic", "Methods notes added.") },
   ],
+  // A big change: 1,200 generated files in 12 folders, a file over the size limit, a two-hunk
+  // edit, and the same line of src/util.ts as the reviewer (so the two conflict).
+  measurement_auditor: [
+    { shell: "for i in $(seq 1 1200); do d=data/gen/$((i % 12)); mkdir -p $d; echo \"value $i\" > $d/file-$i.txt; done; seq 1 20500 > data/big.csv" },
+    { write: { path: "src/long.txt", content: LONG.map((l, i) => (i === 4 ? "line five, measured" : i === 49 ? "line fifty, measured" : l)).join("\n") + "\n" } },
+    { write: { path: "src/util.ts", content: "// Arithmetic helpers.\nexport function combine(a: number, b: number): number {\n  return a - b;\n}\n" } },
+    { result: result("measurement_auditor", "Measurement Auditor", "Generated the measurement data.") },
+  ],
   followup: {
     methods_critic: [
       { write: { path: "notes/methods.md", content: "# Methods\n\nThe sample is small.\nA power analysis is now included.\n" } },
@@ -54,6 +64,8 @@ let repo: string;
 let run: RunRecord;
 
 test.describe("diff review and merge", () => {
+  // The tests share one run and build on each other (merge, then conflicts with the merged branch).
+  test.describe.configure({ mode: "serial" });
   test.setTimeout(180_000);
 
   test.beforeAll(async () => {
@@ -63,7 +75,7 @@ test.describe("diff review and merge", () => {
     repo = makeRepoWith(FILES);
     server = await startServer({ repo, env: { LONGTABLE_CODEX_BIN: codexBin } });
     api = apiOf(server);
-    const created = await api.mutate<RunRecord>("runs.create", { repoPath: repo, prompt: "Tidy the helpers and write methods notes.", roles: ["reviewer", "methods_critic"], mode: "draft" });
+    const created = await api.mutate<RunRecord>("runs.create", { repoPath: repo, prompt: "Tidy the helpers and write methods notes.", roles: ["reviewer", "methods_critic", "measurement_auditor"], mode: "draft" });
     await api.mutate("runs.launch", { runId: created.id });
     run = await waitForWorkers(api, created.id, ["completed"], 60_000);
   });
@@ -80,11 +92,17 @@ test.describe("diff review and merge", () => {
 
     // The run's review: both workers, a clean pair in the overlap matrix, a merge order.
     await page.goto(`${server!.baseURL}/runs/${run.id}/review`);
-    await expect(page.getByTestId("review-worker-row")).toHaveCount(2);
-    const cell = page.locator('[data-testid="overlap-cell"][data-a="worker-1-reviewer"][data-b="worker-2-methods_critic"]');
-    await expect(cell).toHaveAttribute("data-clean", "true");
-    await expect(cell).toHaveAttribute("data-shared", "0");
-    await expect(page.getByTestId("merge-order").locator("li")).toHaveCount(2);
+    await expect(page.getByTestId("review-worker-row")).toHaveCount(3);
+    const cell = (a: string, b: string) => page.locator(`[data-testid="overlap-cell"][data-a="${a}"][data-b="${b}"]`);
+    await expect(cell("worker-1-reviewer", "worker-2-methods_critic")).toHaveAttribute("data-clean", "true");
+    await expect(cell("worker-1-reviewer", "worker-2-methods_critic")).toHaveAttribute("data-shared", "0");
+    await expect(cell("worker-1-reviewer", "worker-3-measurement_auditor")).toHaveAttribute("data-clean", "false");
+    await expect(cell("worker-3-measurement_auditor", "worker-1-reviewer")).toHaveAttribute("data-shared", "1");
+    await expect(cell("worker-2-methods_critic", "worker-3-measurement_auditor")).toHaveAttribute("data-clean", "true");
+    // The worker that conflicts with nobody comes first.
+    await expect(page.getByTestId("merge-order").locator("li")).toHaveCount(3);
+    await expect(page.getByTestId("merge-order").locator("li").first()).toHaveAttribute("data-worker-id", "worker-2-methods_critic");
+    await expect(page.getByTestId("shared-files")).toContainText("src/util.ts");
 
     await page.locator('[data-testid="review-worker-row"][data-worker-id="worker-1-reviewer"]').getByTestId("open-review").click();
     await page.waitForURL(/\/review\/worker-1-reviewer/);
@@ -126,6 +144,18 @@ test.describe("diff review and merge", () => {
     await page.keyboard.press("s");
     await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "unified");
 
+    // The auditor changed the same line: compare both diffs, then their two versions.
+    await page.locator('[data-testid="compare-with"][data-worker-id="worker-3-measurement_auditor"]').click();
+    const compare = page.getByTestId("compare-view");
+    await expect(compare.getByTestId("compare-left").locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["  return a * b;"]);
+    await expect(compare.getByTestId("compare-right").locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["  return a - b;"]);
+    await compare.getByTestId("compare-between").click();
+    const between = compare.getByTestId("compare-between-diff");
+    await expect(between.locator('[data-testid="diff-line"][data-type="del"] .diff-code')).toHaveText(["  return a - b;"]);
+    await expect(between.locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["  return a * b;"]);
+    await page.locator('[data-testid="compare-with"][data-worker-id="worker-3-measurement_auditor"]').click();
+    await expect(page.getByTestId("compare-view")).toHaveCount(0);
+
     // v marks the file viewed; the mark survives a reload (localStorage, keyed by head commit).
     await page.keyboard.press("v");
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
@@ -145,14 +175,24 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("strategy-squash")).toBeChecked();
     await expect(page.getByTestId("merge-message")).toHaveValue(/^Reviewer \(reviewer\): Combine multiplies/);
     await page.getByTestId("merge-message").fill("Reviewer: combine multiplies\n\nMerged from the e2e review.");
+
+    // The leader moves after the preview: the merge is refused, says why, and changes nothing.
+    git(repo, "commit", "-q", "--allow-empty", "-m", "leader moved");
+    const moved = git(repo, "rev-parse", "main").trim();
+    await page.getByTestId("merge-submit").click();
+    await expect(page.getByTestId("merge-error")).toContainText("moved since the preview");
+    await expect(page.getByTestId("merge-error")).toContainText("nothing was changed");
+    expect(git(repo, "rev-parse", "main").trim()).toBe(moved);
+    await expect(page.getByTestId("merge-target-commit")).toHaveText(moved.slice(0, 10)); // the preview refreshed after the refusal
+    await expect(page.getByTestId("merge-message")).toHaveValue(/^Reviewer: combine multiplies/); // the edited message is kept
     await page.getByTestId("merge-submit").click();
 
     await expect(page.getByTestId("merge-result")).toBeVisible();
     await expect(page.getByTestId("worker-merged")).toBeVisible();
     const mainAfter = git(repo, "rev-parse", "main").trim();
-    expect(mainAfter).not.toBe(mainBefore);
+    expect(mainAfter).not.toBe(moved);
     await expect(page.getByTestId("merge-result-commit")).toHaveText(mainAfter.slice(0, 10));
-    expect(git(repo, "rev-parse", "main^").trim()).toBe(mainBefore); // one squash commit on top
+    expect(git(repo, "rev-parse", "main^").trim()).toBe(moved); // one squash commit on top
     expect(git(repo, "log", "-1", "--format=%s", "main").trim()).toBe("Reviewer: combine multiplies");
     expect(git(repo, "show", "main:src/util.ts")).toContain("return a * b;");
     expect(git(repo, "show", "main:docs/handbook.md")).toContain("Start with the README.");
@@ -184,6 +224,7 @@ test.describe("diff review and merge", () => {
     await expect(viewer.getByTestId("discard-open")).toHaveCount(0);
     await viewer.getByTestId("review-tab-changes").click();
     await expect(viewer.getByTestId("file-row")).toHaveCount(2);
+    await expect(viewer.getByTestId("viewed-toggle")).toBeVisible(); // viewed marks are the viewer's own
     await expect(viewer.getByTestId("quote-line")).toHaveCount(0);
     await viewerContext.close();
     await context.close();
@@ -255,6 +296,76 @@ test.describe("diff review and merge", () => {
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect(page.getByTestId("discard-dialog")).not.toBeVisible();
     expect(existsSync(worker.worktreePath)).toBe(true);
+    await context.close();
+  });
+
+  test("a 1,203-file diff stays virtualized; a file over the limit loads on request; hunks by keyboard; conflicts refuse the merge; discard", async ({ browser }) => {
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const page = await loginTo(context, server!, server!.token);
+    const worker = run.workers.find((w) => w.id === "worker-3-measurement_auditor")!;
+    await page.goto(`${server!.baseURL}/runs/${run.id}/review/${worker.id}?file=data/big.csv`);
+
+    // Every file is counted, few rows are in the DOM.
+    await expect(page.getByTestId("diff-totals")).toContainText("1203 files");
+    await expect(page.getByTestId("file-tree")).toHaveAttribute("data-count", "1203");
+    const rendered = await page.getByTestId("file-row").count();
+    expect(rendered).toBeGreaterThan(3);
+    expect(rendered).toBeLessThan(150);
+    await page.getByTestId("file-filter").fill("file-1199.txt");
+    await expect(page.getByTestId("file-row")).toHaveCount(1);
+    await expect(page.getByTestId("file-row")).toHaveAttribute("data-path", "data/gen/11/file-1199.txt");
+    // Folders group the tree (a chain of single folders is one row) and collapse.
+    await expect(page.getByTestId("folder-row")).toHaveText(["▾data/gen/11/1"]);
+    await page.locator('[data-testid="folder-row"][data-path="data/gen/11"]').click();
+    await expect(page.getByTestId("file-row")).toHaveCount(0);
+    await page.locator('[data-testid="folder-row"][data-path="data/gen/11"]').click();
+    await expect(page.getByTestId("file-row")).toHaveCount(1);
+    await page.getByTestId("file-filter").fill("");
+
+    // data/big.csv is over the line limit: collapsed with its stats until "Load anyway".
+    const big = page.getByTestId("file-diff");
+    await expect(big).toHaveAttribute("data-path", "data/big.csv");
+    await expect(page.getByTestId("diff-too-large")).toContainText("20500 changed lines");
+    await page.getByTestId("load-anyway").click();
+    await expect(page.getByTestId("diff-body")).toBeVisible();
+    await expect(big.locator('[data-testid="diff-line"]').first().locator(".diff-code")).toHaveText("1");
+    const lines = await big.locator('[data-testid="diff-line"]').count();
+    expect(lines).toBeGreaterThan(10);
+    expect(lines).toBeLessThan(400); // 20,500 lines, virtualized
+
+    // ] and [ move between the two hunks of src/long.txt.
+    await page.getByTestId("file-filter").fill("src/");
+    await page.locator('[data-testid="file-row"][data-path="src/long.txt"]').click();
+    const long = page.getByTestId("file-diff");
+    await expect(long).toHaveAttribute("data-path", "src/long.txt");
+    await expect(long.getByTestId("diff-hunk")).toHaveCount(2);
+    await page.locator("body").press("]");
+    await expect(long.locator('[data-testid="diff-hunk"][data-hunk="1"]')).toHaveClass(/is-current/);
+    await page.locator("body").press("[");
+    await expect(long.locator('[data-testid="diff-hunk"][data-hunk="0"]')).toHaveClass(/is-current/);
+    await expect(long.locator('[data-testid="diff-hunk"][data-hunk="1"]')).not.toHaveClass(/is-current/);
+
+    // The reviewer's merge changed the same line: the preview lists the conflict with its excerpt and no merge is offered.
+    await page.getByTestId("review-tab-merge").click();
+    await expect(page.getByTestId("merge-verdict")).toHaveAttribute("data-verdict", "conflicts");
+    const conflict = page.locator('[data-testid="merge-conflict"][data-path="src/util.ts"]');
+    await expect(conflict).toContainText("<<<<<<< main");
+    await expect(conflict).toContainText("return a - b;");
+    await expect(page.getByTestId("merge-reasons")).toContainText("conflict with main");
+    await expect(page.getByTestId("merge-submit")).toBeDisabled();
+
+    // Discard with the branch: the dialog counts what is lost; confirming removes worktree and branch.
+    const mainBefore = git(repo, "rev-parse", "main").trim();
+    await page.getByTestId("discard-open").click();
+    await page.getByTestId("discard-delete-branch").check();
+    await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-commits", "1");
+    await expect(page.getByTestId("discard-summary")).toContainText("1 commit would be lost");
+    await page.getByTestId("dialog-confirm").click();
+    await expect(page.getByTestId("discard-result")).toContainText("branch deleted");
+    await expect(page.getByTestId("worker-discarded")).toBeVisible();
+    expect(existsSync(worker.worktreePath)).toBe(false);
+    expect(git(repo, "branch", "--list", worker.worktreeBranch).trim()).toBe("");
+    expect(git(repo, "rev-parse", "main").trim()).toBe(mainBefore);
     await context.close();
   });
 });
