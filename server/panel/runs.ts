@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import * as t from "../../db/schema";
 import { currentBranch, ensureExcludes, headCommit } from "../bridge/git";
@@ -97,16 +97,15 @@ function decodeCursor(cursor: string): [string, string] {
   throw new PanelError("BAD_REQUEST", "invalid cursor: pass back the nextCursor of a previous page");
 }
 
-export function listRuns(panel: Panel, input: ListRunsInput = {}): { items: RunSummary[]; nextCursor: string | null } {
-  const limit = input?.limit ?? 50;
+/** The runs list query for one filter shape, prepared once per panel (bench: building and preparing the SQL cost more than running it). */
+function buildListQuery(panel: Panel, shape: { repo: boolean; status: boolean; cursor: boolean }) {
   const where = [];
-  if (input?.repoId) where.push(eq(t.runs.repoId, input.repoId));
-  if (input?.status) where.push(eq(t.runs.status, input.status));
-  if (input?.cursor) {
-    const [createdAt, id] = decodeCursor(input.cursor);
-    where.push(or(lt(t.runs.createdAt, createdAt), and(eq(t.runs.createdAt, createdAt), lt(t.runs.id, id))));
+  if (shape.repo) where.push(eq(t.runs.repoId, sql.placeholder("repoId")));
+  if (shape.status) where.push(eq(t.runs.status, sql.placeholder("status")));
+  if (shape.cursor) {
+    where.push(or(lt(t.runs.createdAt, sql.placeholder("createdAt")), and(eq(t.runs.createdAt, sql.placeholder("createdAt")), lt(t.runs.id, sql.placeholder("id")))));
   }
-  const rows = panel.db
+  return panel.db
     .select({
       id: t.runs.id,
       repoId: t.runs.repoId,
@@ -126,8 +125,25 @@ export function listRuns(panel: Panel, input: ListRunsInput = {}): { items: RunS
     .innerJoin(t.repos, eq(t.repos.id, t.runs.repoId))
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(t.runs.createdAt), desc(t.runs.id))
-    .limit(limit + 1)
-    .all();
+    .limit(sql.placeholder("limit"))
+    .prepare();
+}
+
+const listQueries = new WeakMap<Panel, Map<string, ReturnType<typeof buildListQuery>>>();
+
+export function listRuns(panel: Panel, input: ListRunsInput = {}): { items: RunSummary[]; nextCursor: string | null } {
+  const limit = input?.limit ?? 50;
+  const shape = { repo: !!input?.repoId, status: !!input?.status, cursor: !!input?.cursor };
+  const params: Record<string, string | number> = { limit: limit + 1 };
+  if (input?.repoId) params.repoId = input.repoId;
+  if (input?.status) params.status = input.status;
+  if (input?.cursor) [params.createdAt, params.id] = decodeCursor(input.cursor);
+  let queries = listQueries.get(panel);
+  if (!queries) listQueries.set(panel, (queries = new Map()));
+  const key = `${+shape.repo}${+shape.status}${+shape.cursor}`;
+  let query = queries.get(key);
+  if (!query) queries.set(key, (query = buildListQuery(panel, shape)));
+  const rows = query.all(params);
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
