@@ -146,7 +146,7 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
             The worktree has {p.worktreeUncommittedFiles} uncommitted file{p.worktreeUncommittedFiles === 1 ? "" : "s"}: they are not part of this merge.
           </p>
         ) : null}
-        {!p.canMerge && p.reasons.length > 0 ? (
+        {!p.canMerge && p.reasons.length > 0 && !p.upToDate ? (
           <div className="notice notice-warn notice-compact" data-testid="merge-reasons">
             <p className="notice-title">Not ready to merge</p>
             <ul className="issues">
@@ -178,8 +178,9 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
       {merge.isError ? (
         <ErrorNotice error={merge.error} title="The merge was refused" testId="merge-error" />
       ) : null}
+      <MergedInfo runId={runId} worker={worker} readOnly={readOnly} onChanged={refresh} />
 
-      {readOnly ? (
+      {p.upToDate ? null : readOnly ? (
         <p className="muted small" data-testid="merge-read-only">
           This session is read-only: an operator merges, cleans up or discards.
         </p>
@@ -235,8 +236,6 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
           </div>
         </form>
       )}
-
-      <MergedInfo runId={runId} worker={worker} readOnly={readOnly} onChanged={refresh} />
 
       {merges.data && merges.data.length > 0 ? (
         <section aria-labelledby="merge-history-title">
