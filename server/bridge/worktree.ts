@@ -45,6 +45,32 @@ export interface ProvisionInput {
   knownBaseCommit?: string;
   /** Runs `fn` exclusively among the provisionings of the same repo. */
   serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** What the workers of one launch share, read once by `leaderFacts` (else read here, per worker). */
+  leader?: LeaderFacts;
+}
+
+/**
+ * The leader's state for one launch: read once for all its workers instead of once per worker
+ * (bench: fewer git calls per worker), so every worker of the launch also starts from the same
+ * leader commit and the same leader snapshot.
+ */
+export interface LeaderFacts {
+  /** The leader HEAD new worker branches start from. */
+  head: string;
+  /** `git worktree list` before this launch registered anything. */
+  worktrees: WorktreeEntry[];
+  /** The leader's tracked uncommitted changes (leaderPatch). */
+  patch: string;
+}
+
+export async function leaderFacts(repo: string): Promise<LeaderFacts> {
+  await ensureExcludes(repo);
+  const [head, worktrees, patch] = await Promise.all([
+    gitOk(repo, ["rev-parse", "--verify", "HEAD^{commit}"]),
+    listWorktrees(repo),
+    leaderPatch(repo),
+  ]);
+  return { head: head.trim(), worktrees, patch };
 }
 
 export interface ProvisionResult {
@@ -58,9 +84,10 @@ export interface ProvisionResult {
 export async function provisionWorktree(input: ProvisionInput): Promise<ProvisionResult> {
   const { repo, worktreePath, branch } = input;
   const diagnostics: string[] = [];
-  await ensureExcludes(repo);
+  const leader = input.leader;
+  if (!leader) await ensureExcludes(repo);
   await mkdir(dirname(worktreePath), { recursive: true });
-  const registered = (await listWorktrees(repo)).find((w) => w.path === worktreePath);
+  const registered = (leader?.worktrees ?? (await listWorktrees(repo))).find((w) => w.path === worktreePath);
   if (registered?.prunable || (!registered && existsSync(worktreePath))) {
     // Left behind by a crash between mkdir and registration: keep it aside, never delete it.
     await runGit(repo, ["worktree", "prune"]);
@@ -79,7 +106,7 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
     await serialize(() =>
       reusedBranch
         ? gitOk(repo, ["worktree", "add", "--no-checkout", worktreePath, branch])
-        : gitOk(repo, ["worktree", "add", "--no-checkout", "-b", branch, worktreePath, "HEAD"]),
+        : gitOk(repo, ["worktree", "add", "--no-checkout", "-b", branch, worktreePath, leader?.head ?? "HEAD"]),
     );
     await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
   }
@@ -88,7 +115,7 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
     return { baseCommit: input.knownBaseCommit, headCommit: head, snapshot: "kept", reusedBranch, diagnostics };
   }
 
-  const patch = await leaderPatch(repo);
+  const patch = leader ? leader.patch : await leaderPatch(repo);
   if (patch.length === 0) {
     return { baseCommit: head, headCommit: head, snapshot: "none", reusedBranch, diagnostics };
   }

@@ -10,8 +10,8 @@ import { runGit, workTreeTopLevel } from "../bridge/git";
 import { bridgeScriptPaths, launcherScript } from "../bridge/launcher";
 import { sessionNameFor, Tmux } from "../bridge/tmux";
 import { workerTaskText } from "../bridge/task";
-import { provisionWorktree, removeWorktreeIfClean } from "../bridge/worktree";
-import { mapBounded, SerialQueue } from "./bounded";
+import { leaderFacts, provisionWorktree, removeWorktreeIfClean, type ProvisionResult } from "../bridge/worktree";
+import { mapBounded } from "./bounded";
 import { commitTransition } from "./door";
 import { PanelError } from "./errors";
 import {
@@ -19,7 +19,7 @@ import {
   workerFailed, workerLaunched, workerProvisioned, workerRuntimePaths, workersStopped, type CleanupOutcome, type Transition,
 } from "./machine";
 import type { Panel } from "./panel";
-import type { PanelRun, PanelWorker } from "./records";
+import type { PanelEvent, PanelRun, PanelWorker } from "./records";
 import { listRoles } from "./role-catalog";
 import { getRun, type RunView } from "./runs";
 
@@ -33,19 +33,62 @@ export function tmuxFor(panel: Panel): Tmux {
 
 const nowIso = () => new Date().toISOString();
 
-/** Apply transitions to one run one at a time, committing each through the door. */
+interface PendingTransition {
+  fn: (run: PanelRun) => Transition;
+  before?: (next: PanelRun) => Promise<void>;
+  resolve: (run: PanelRun) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Apply transitions to one run one at a time, in order, committing through the door.
+ * Transitions that queue up while a commit is being written are committed together (group
+ * commit: one run.json write, one transaction), which keeps concurrent launches of many
+ * workers from rewriting the run's files once per worker step.
+ */
 export class RunWriter {
-  private queue = new SerialQueue();
+  private waiting: PendingTransition[] = [];
+  private draining = false;
   constructor(private panel: Panel, public readonly repoId: string, public current: PanelRun) {}
   /** `before` runs after the next record is computed and before it is committed (e.g. files that must exist once the state says so). */
   apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>): Promise<PanelRun> {
-    return this.queue.push(async () => {
-      const t = fn(this.current);
-      if (before) await before(t.run);
-      await commitTransition(this.panel, this.repoId, t.run, t.events);
-      this.current = t.run;
-      return t.run;
+    return new Promise<PanelRun>((resolve, reject) => {
+      this.waiting.push({ fn, before, resolve, reject });
+      if (!this.draining) void this.drain();
     });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0);
+        let run = this.current;
+        const events: PanelEvent[] = [];
+        const applied: { item: PendingTransition; run: PanelRun }[] = [];
+        for (const item of batch) {
+          try {
+            const t = item.fn(run);
+            if (item.before) await item.before(t.run);
+            run = t.run;
+            events.push(...t.events);
+            applied.push({ item, run });
+          } catch (error) {
+            item.reject(error);
+          }
+        }
+        if (applied.length === 0) continue;
+        try {
+          await commitTransition(this.panel, this.repoId, run, events);
+          this.current = run;
+          for (const a of applied) a.item.resolve(a.run);
+        } catch (error) {
+          for (const a of applied) a.item.reject(error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 }
 
@@ -98,22 +141,16 @@ export async function launchWorkers(panel: Panel, w: RunWriter, workerIds: reado
   await w.apply((run) => launchStarted(run, workerIds, nowIso()));
   const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
   const tmux = tmuxFor(panel);
-  const panes = await tmux.listPanes();
-  await mapBounded(workerIds, PROVISION_CONCURRENCY, async (workerId) => {
+  const [panes, leader] = await Promise.all([
+    tmux.listPanes(),
+    // Read once for every worker; when it fails, each worker reads (and reports) on its own.
+    leaderFacts(w.current.workingDirectory).catch(() => undefined),
+  ]);
+
+  /** Record the provisioning, then open the worker's window (or adopt a live one). */
+  const launch = async (workerId: string, p: ProvisionResult): Promise<void> => {
     const worker = () => w.current.workers.find((x) => x.id === workerId)!;
-    try {
-      const p = await provisionWorktree({
-        repo: w.current.workingDirectory,
-        worktreePath: worker().worktreePath,
-        branch: worker().worktreeBranch,
-        knownBaseCommit: worker().baseCommit,
-        serialize: (fn) => panel.locks.run(`git-worktree-add:${w.current.workingDirectory}`, fn),
-      });
-      await w.apply((run) => workerProvisioned(run, workerId, p, nowIso()));
-    } catch (error) {
-      await w.apply((run) => workerFailed(run, workerId, "provision_failed", `provisioning failed: ${(error as Error).message}`, nowIso()));
-      return;
-    }
+    await w.apply((run) => workerProvisioned(run, workerId, p, nowIso()));
     try {
       const session = sessionNameFor(w.current.id);
       const existing = panes.find((p) => p.session === session && p.window === workerId);
@@ -130,7 +167,32 @@ export async function launchWorkers(panel: Panel, w: RunWriter, workerIds: reado
     } catch (error) {
       await w.apply((run) => workerFailed(run, workerId, "launch_failed", `launch failed: ${(error as Error).message}`, nowIso()));
     }
+  };
+
+  // The bounded part is the git work (the checkout is the slow step); recording it and opening
+  // the window happen outside the slot, so the next worker's checkout starts at once.
+  const launches: Promise<void>[] = [];
+  await mapBounded(workerIds, PROVISION_CONCURRENCY, async (workerId) => {
+    const worker = w.current.workers.find((x) => x.id === workerId)!;
+    let p: ProvisionResult;
+    try {
+      p = await provisionWorktree({
+        repo: w.current.workingDirectory,
+        worktreePath: worker.worktreePath,
+        branch: worker.worktreeBranch,
+        knownBaseCommit: worker.baseCommit,
+        serialize: (fn) => panel.locks.run(`git-worktree-add:${w.current.workingDirectory}`, fn),
+        leader,
+      });
+    } catch (error) {
+      await w.apply((run) => workerFailed(run, workerId, "provision_failed", `provisioning failed: ${(error as Error).message}`, nowIso()));
+      return;
+    }
+    const started = launch(workerId, p);
+    started.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    launches.push(started);
   });
+  await Promise.all(launches);
 }
 
 /** Write task.md, launch.sh and the mailbox; clear a previous attempt's result files. */
