@@ -344,6 +344,14 @@ test.describe("diff review and merge", () => {
     await page.locator("body").press("[");
     await expect(long.locator('[data-testid="diff-hunk"][data-hunk="0"]')).toHaveClass(/is-current/);
     await expect(long.locator('[data-testid="diff-hunk"][data-hunk="1"]')).not.toHaveClass(/is-current/);
+    // More context joins the two hunks into one that shows the unchanged lines between them.
+    const line20 = long.locator('[data-testid="diff-line"][data-new="20"]');
+    await expect(line20).toHaveCount(0);
+    await long.getByTestId("diff-context-toggle").click();
+    await expect(long.getByTestId("diff-hunk")).toHaveCount(1);
+    await expect(line20.locator(".diff-code")).toHaveText("line 20");
+    await long.getByTestId("diff-context-toggle").click();
+    await expect(long.getByTestId("diff-hunk")).toHaveCount(2);
 
     // The reviewer's merge changed the same line: the preview lists the conflict with its excerpt and no merge is offered.
     await page.getByTestId("review-tab-merge").click();

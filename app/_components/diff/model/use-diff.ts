@@ -50,12 +50,12 @@ export function useWorkerDiff({ runId, workerId, since, live, enabled = true }: 
 
 /** The hunks of one file (`workers.diff` with a path); `full` lifts the size limits. */
 export function useFileDiff({
-  runId, workerId, path, since, full, enabled = true,
-}: { runId: string; workerId: string; path: string | undefined; since?: Since; full?: boolean; enabled?: boolean }) {
+  runId, workerId, path, since, full, context, enabled = true,
+}: { runId: string; workerId: string; path: string | undefined; since?: Since; full?: boolean; context?: number; enabled?: boolean }) {
   const trpc = useTRPC();
   return useQuery(
     trpc.workers.diff.queryOptions(
-      { runId, workerId, path: path ?? "", ...(since ? { since } : {}), ...(full ? { full: true } : {}) },
+      { runId, workerId, path: path ?? "", ...(since ? { since } : {}), ...(full ? { full: true } : {}), ...(context !== undefined ? { context } : {}) },
       {
         enabled: enabled && Boolean(path),
         staleTime: 60_000,

@@ -34,6 +34,9 @@ export interface FileDiffProps {
   testId?: string;
 }
 
+/** "Expand context": this many unchanged lines around each change (the API allows up to 1000). */
+const WIDE_CONTEXT = 1000;
+
 function formatBytes(n: number | undefined): string {
   if (n === undefined) return "";
   if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -53,7 +56,9 @@ export const FileDiff = forwardRef<FileDiffHandle, FileDiffProps>(function FileD
 ) {
   const [fullFor, setFullFor] = useState<string | null>(null);
   const full = fullFor === file.path;
-  const query = useFileDiff({ runId, workerId, path: file.path, since, full, enabled: !file.binary });
+  const [wideFor, setWideFor] = useState<string | null>(null);
+  const wide = wideFor === file.path;
+  const query = useFileDiff({ runId, workerId, path: file.path, since, full, context: wide ? WIDE_CONTEXT : undefined, enabled: !file.binary });
   const data = query.data;
   const patch = data?.patch;
   const hunks = useMemo(() => data?.hunks ?? [], [data]);
@@ -200,6 +205,18 @@ export const FileDiff = forwardRef<FileDiffHandle, FileDiffProps>(function FileD
         {query.isFetching && !query.isPending ? <span className="muted small" role="status">refreshing…</span> : null}
         <span className="file-diff-actions">
           {actions}
+          {hunks.length > 0 || wide ? (
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              onClick={() => setWideFor(wide ? null : file.path)}
+              aria-pressed={wide}
+              title={wide ? "Show 3 unchanged lines around each change" : `Show up to ${WIDE_CONTEXT} unchanged lines around each change`}
+              data-testid="diff-context-toggle"
+            >
+              {wide ? "Less context" : "Expand context"}
+            </button>
+          ) : null}
           {onToggleViewed ? (
             <label className="viewed-toggle">
               <input type="checkbox" checked={Boolean(viewed)} onChange={onToggleViewed} data-testid="viewed-toggle" />

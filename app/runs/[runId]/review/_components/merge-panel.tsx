@@ -283,7 +283,7 @@ function MergedInfo({ runId, worker, readOnly, onChanged }: { runId: string; wor
       </p>
       {removed ? (
         <p className="small" data-testid="cleanup-done">
-          The worktree was removed{worker.discarded?.branchDeleted ? " and the branch deleted" : ""}.
+          The worktree was removed.
         </p>
       ) : readOnly ? null : (
         <div className="rv-cleanup" data-testid="cleanup">
