@@ -2,7 +2,6 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { STATUS_LETTER } from "@/app/_components/diff/model/status";
 import { FileStatus } from "@/app/_components/diff/ui/file-status";
 import { RelativeTime } from "@/app/_components/relative-time";
 import { ErrorNotice, Loading } from "@/app/_components/states";
@@ -127,7 +126,6 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
               {p.files.map((f) => (
                 <li key={f.path}>
                   <FileStatus status={f.status} similarity={f.similarity} /> <code>{f.oldPath ? `${f.oldPath} → ${f.path}` : f.path}</code>
-                  <span className="visually-hidden">{STATUS_LETTER[f.status]}</span>
                 </li>
               ))}
             </ul>

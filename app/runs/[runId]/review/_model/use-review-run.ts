@@ -2,7 +2,7 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { LIVE_POLL_MS } from "@/app/_components/diff/model/use-diff";
 import type { LiveEvent } from "@/app/_lib/live";
 import type { RunOut, WorkerOut } from "@/app/_lib/types";
@@ -14,7 +14,8 @@ export const isActiveWorker = (w: Pick<WorkerOut, "status"> | undefined) => Bool
 
 /**
  * The run for the review pages: `runs.get`, polled every 2 s while a worker is active, and
- * refreshed (with every review query of the run) when the run's event stream reports a change.
+ * refreshed (with every review query of the run) when an event of this run arrives. The stream
+ * is `events.onAll` (live from now, no replay of the run's history), filtered to this run.
  */
 export function useReviewRun(runId: string) {
   const trpc = useTRPC();
@@ -26,21 +27,18 @@ export function useReviewRun(runId: string) {
     ),
   );
 
-  // Events from before this page opened are history (the stream replays them first): skip those.
-  const [openedAt] = useState(() => Date.now());
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => {
     if (timer.current) clearTimeout(timer.current);
   }, []);
   const sub = useSubscription(
-    trpc.events.onRun.subscriptionOptions(
-      { runId },
+    trpc.events.onAll.subscriptionOptions(
+      {},
       {
         enabled: Boolean(runId),
         onData: (envelope) => {
           const e = envelope.data as LiveEvent;
-          if (Date.parse(e.createdAt) < openedAt - 2_000) return;
-          if (timer.current) return;
+          if (e.runId !== runId || timer.current) return;
           timer.current = setTimeout(() => {
             timer.current = null;
             void queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ runId }) });
