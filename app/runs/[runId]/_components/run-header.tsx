@@ -1,10 +1,18 @@
+import type { ReactNode } from "react";
 import { StatusBadge } from "@/app/_components/badge";
 import { RelativeTime } from "@/app/_components/relative-time";
 import { shortCommit } from "@/app/_lib/format";
+import { compactNumber } from "@/app/_lib/format-extra";
+import type { Usage } from "@/app/_lib/live";
+import { explainReason, PREFLIGHT_HELP } from "@/app/_lib/preflight";
 import type { RunOut } from "@/app/_lib/types";
+import { ReasonList } from "./reason-list";
 
-/** Status, where the run works, and its prompt. */
-export function RunHeader({ run }: { run: RunOut }) {
+/** Status, where the run works, its prompt; the live state and the actions sit in the title row. */
+export function RunHeader({ run, live, actions, usage }: { run: RunOut; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
+  // Preflight codes already explained in the failure box are not repeated under diagnostics.
+  const explained = new Set(explainReason(run.bridgeFailureReason).map((p) => p.code));
+  const diagnostics = run.diagnostics.filter((d) => !explained.has(d));
   return (
     <header className="run-header" data-testid="run-header">
       <div className="run-title">
@@ -12,13 +20,17 @@ export function RunHeader({ run }: { run: RunOut }) {
           Run <code className="run-id">{run.id}</code>
         </h1>
         <div className="badges">
-          <StatusBadge value={run.status} label="Run status" />
+          <span data-testid="run-status">
+            <StatusBadge value={run.status} label="Run status" />
+          </span>
           <span className="badge-group">
             <span className="muted small">bridge</span>
             <StatusBadge value={run.bridgeStatus} kind="bridge" />
           </span>
+          {live}
         </div>
       </div>
+      {actions}
 
       <dl className="meta">
         <div>
@@ -55,37 +67,65 @@ export function RunHeader({ run }: { run: RunOut }) {
             <RelativeTime iso={run.updatedAt} />
           </dd>
         </div>
+        <div>
+          <dt>Tokens (run)</dt>
+          <dd data-testid="run-tokens">
+            {usage ? (
+              <span title={`${usage.inputTokens} input (${usage.cachedInputTokens} cached), ${usage.outputTokens} output`}>
+                {compactNumber(usage.inputTokens)} in ({compactNumber(usage.cachedInputTokens)} cached) · {compactNumber(usage.outputTokens)} out
+              </span>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </dd>
+        </div>
         {run.lastDecision ? (
           <div>
             <dt>Last decision</dt>
-            <dd>{run.lastDecision}</dd>
+            <dd data-testid="run-last-decision">
+              <span className="decision">{run.lastDecision}</span>
+            </dd>
           </div>
         ) : null}
       </dl>
 
       {run.bridgeFailureReason ? (
-        <div className="notice notice-error" role="alert">
-          <p className="notice-title">The bridge reported a failure</p>
-          <p className="pre-wrap">{run.bridgeFailureReason}</p>
+        <div className="notice notice-error" role="alert" data-testid="bridge-failure">
+          <p className="notice-title">
+            {run.bridgeStatus === "preflight_failed" ? "The workers could not start: this machine is missing something" : "The bridge reported a failure"}
+          </p>
+          <ReasonList reason={run.bridgeFailureReason} />
         </div>
       ) : null}
-      {run.diagnostics.length > 0 ? (
+      {diagnostics.length > 0 ? (
         <div className="notice notice-warn">
           <p className="notice-title">Run diagnostics</p>
           <ul className="diagnostics">
-            {run.diagnostics.map((d, i) => (
-              <li key={i}>{d}</li>
+            {diagnostics.map((d, i) => (
+              <li key={i}>
+                {PREFLIGHT_HELP[d] ? (
+                  <>
+                    {PREFLIGHT_HELP[d]} <code className="reason-code">{d}</code>
+                  </>
+                ) : (
+                  d
+                )}
+              </li>
             ))}
           </ul>
         </div>
       ) : null}
 
-      <section className="prompt-section" aria-labelledby="run-prompt-heading">
-        <h2 id="run-prompt-heading">Prompt</h2>
+      <details className="prompt-section" open={run.prompt.length < 600}>
+        <summary>
+          <h2 id="run-prompt-heading" className="inline-heading">
+            Prompt
+          </h2>
+        </summary>
         <pre className="prompt" data-testid="run-prompt">
           {run.prompt}
         </pre>
-      </section>
+      </details>
     </header>
   );
 }

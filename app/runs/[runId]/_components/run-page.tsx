@@ -2,26 +2,60 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useParams } from "next/navigation";
-import { useTRPC } from "@/app/_trpc/client";
+import { useParams, usePathname, useRouter, useSearchParams } from "next/navigation";
+import { LiveIndicator } from "@/app/_components/live-indicator";
+import { NotificationToggle } from "@/app/_components/notification-toggle";
+import { ReadOnlyNotice } from "@/app/_components/read-only";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
+import { useSessionRole } from "@/app/_components/use-role";
 import { errorInfo } from "@/app/_lib/errors";
+import { useTRPC } from "@/app/_trpc/client";
+import { useRunActivity } from "../_model/use-run-activity";
+import { ReviewLink } from "../review/_components/review-link";
+import { useRunLive } from "../_model/use-run-live";
+import { CodexLoginNote } from "./codex-login-note";
+import { DecisionPanel } from "./decision-panel";
+import { RunActions } from "./run-actions";
 import { RunHeader } from "./run-header";
+import { Tabs } from "./run-tabs";
+import { RunTimeline } from "./run-timeline";
+import { SynthesisView } from "./synthesis-view";
 import { WorkerList } from "./worker-list";
 
-/** Statuses in which a run changes by itself; the page polls while the run is in one of them. */
+/** Statuses in which a run changes by itself; without a live stream the page polls while in one. */
 const ACTIVE = new Set(["running", "stop_requested"]);
+const VIEWS = ["timeline", "synthesis"] as const;
 
 export function RunPage() {
   const trpc = useTRPC();
   const params = useParams<{ runId: string }>();
   const runId = params?.runId ?? "";
+  const router = useRouter();
+  const pathname = usePathname();
+  const search = useSearchParams();
+  const { isViewer, isOperator } = useSessionRole();
+
+  const live = useRunLive(runId);
+  const activity = useRunActivity(runId);
   const run = useQuery(
     trpc.runs.get.queryOptions(
       { runId },
-      { refetchInterval: (q) => (q.state.data && ACTIVE.has(q.state.data.status) ? 5_000 : false) },
+      {
+        // Live events patch this cache; poll only while the stream is down and the run is moving.
+        refetchInterval: (q) => (live.state !== "live" && q.state.data && ACTIVE.has(q.state.data.status) ? 5_000 : false),
+      },
     ),
   );
+
+  const viewParam = search.get("view");
+  const view = (VIEWS as readonly string[]).includes(viewParam ?? "") ? (viewParam as (typeof VIEWS)[number]) : "timeline";
+  function selectView(next: string) {
+    const q = new URLSearchParams(search.toString());
+    if (next === "timeline") q.delete("view");
+    else q.set("view", next);
+    const qs = q.toString();
+    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+  }
 
   if (run.isPending) return <Loading>Loading run {runId}…</Loading>;
 
@@ -51,16 +85,52 @@ export function RunPage() {
     return <ErrorNotice error={run.error} title={`Could not load run ${runId}`} onRetry={() => run.refetch()} />;
   }
 
+  const data = run.data;
   return (
     <div className="run-page">
       <p className="breadcrumb">
         <Link href="/">← All runs</Link>
       </p>
-      <RunHeader run={run.data} />
+      <RunHeader
+        run={data}
+        usage={activity.total}
+        live={
+          <>
+            <LiveIndicator state={live.state} onRetry={live.reconnect} />
+            <NotificationToggle />
+          </>
+        }
+        actions={
+          <div className="run-toolbar">
+            {isOperator ? <RunActions run={data} /> : null}
+            {data.workers.some((w) => w.baseCommit) ? <ReviewLink runId={runId} className="button button-secondary" testId="open-run-review" /> : null}
+          </div>
+        }
+      />
+      {isViewer ? <ReadOnlyNotice>You can watch this run live, but not launch, stop or change it.</ReadOnlyNotice> : null}
+      <CodexLoginNote />
       {run.isRefetchError ? (
         <ErrorNotice error={run.error} title="Could not refresh this run (showing the last loaded state)" onRetry={() => run.refetch()} />
       ) : null}
-      <WorkerList workers={run.data.workers} />
+      <WorkerList runId={runId} workers={data.workers} activity={activity} />
+      <DecisionPanel run={data} canDecide={isOperator} />
+      <Tabs
+        label="Run details"
+        selected={view}
+        onSelect={selectView}
+        tabs={[
+          {
+            id: "timeline",
+            label: (
+              <>
+                Timeline <span className="muted">({live.timeline.length})</span>
+              </>
+            ),
+            panel: <RunTimeline events={live.timeline} workers={data.workers} />,
+          },
+          { id: "synthesis", label: "Panel synthesis", panel: <SynthesisView runId={runId} workers={data.workers} /> },
+        ]}
+      />
     </div>
   );
 }

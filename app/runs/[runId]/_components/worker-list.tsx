@@ -1,8 +1,9 @@
 import { EmptyState } from "@/app/_components/states";
 import type { WorkerOut } from "@/app/_lib/types";
+import type { RunActivitySummary } from "../_model/use-run-activity";
 import { WorkerCard } from "./worker-card";
 
-export function WorkerList({ workers }: { workers: WorkerOut[] }) {
+export function WorkerList({ runId, workers, activity }: { runId: string; workers: WorkerOut[]; activity?: RunActivitySummary }) {
   return (
     <section aria-labelledby="workers-heading" className="workers-section">
       <h2 id="workers-heading">
@@ -15,7 +16,7 @@ export function WorkerList({ workers }: { workers: WorkerOut[] }) {
       ) : (
         <div className="worker-grid">
           {workers.map((w) => (
-            <WorkerCard key={w.id} worker={w} />
+            <WorkerCard key={w.id} runId={runId} worker={w} last={activity?.last[w.id]} usage={activity?.usage[w.id]} />
           ))}
         </div>
       )}

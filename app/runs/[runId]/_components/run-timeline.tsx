@@ -1,0 +1,50 @@
+import { EmptyState } from "@/app/_components/states";
+import { humanize } from "@/app/_lib/enums";
+import { clockTime } from "@/app/_lib/format-extra";
+import type { LiveEvent } from "@/app/_lib/live";
+import type { WorkerOut } from "@/app/_lib/types";
+import { ReasonList } from "./reason-list";
+
+const TONE: Record<string, string> = {
+  run_created: "neutral",
+  worktree_provisioned: "progress",
+  worker_launched: "progress",
+  worker_result: "ok",
+  worker_failed: "bad",
+  preflight_failed: "bad",
+  cleanup_failed: "bad",
+  stop_requested: "stop",
+  worker_stopped: "stop",
+  shutdown_requested: "stop",
+  resume_requested: "progress",
+  decision_recorded: "decision",
+  run_status_changed: "neutral",
+};
+
+/** The run's lifecycle events in order (oldest first), each with its seq in `data-seq`. */
+export function RunTimeline({ events, workers }: { events: LiveEvent[]; workers: WorkerOut[] }) {
+  const labels = new Map(workers.map((w) => [w.id, w.label]));
+  if (events.length === 0) {
+    return (
+      <EmptyState title="No events yet" testId="timeline-empty">
+        <p>Lifecycle events (created, provisioned, launched, results, failures) appear here as they happen.</p>
+      </EmptyState>
+    );
+  }
+  return (
+    <ol className="timeline" data-testid="timeline" aria-label="Run lifecycle events, oldest first">
+      {events.map((e) => (
+        <li key={e.seq} className={`timeline-row tone-${TONE[e.type] ?? "neutral"}`} data-testid="timeline-row" data-seq={e.seq} data-event-id={e.id} data-type={e.type}>
+          <time className="timeline-time" dateTime={e.createdAt} title={e.createdAt}>
+            {clockTime(e.createdAt)}
+          </time>
+          <span className="timeline-type">{humanize(e.type)}</span>
+          <span className="timeline-worker">{e.workerId ? labels.get(e.workerId) ?? e.workerId : <span className="muted">run</span>}</span>
+          <div className="timeline-message">
+            {e.type === "preflight_failed" ? <ReasonList reason={e.message} /> : <span className="pre-wrap">{e.message}</span>}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}
