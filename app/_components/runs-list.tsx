@@ -8,6 +8,9 @@ import { useTRPC } from "@/app/_trpc/client";
 import { humanize, isRunStatus, RUN_STATUSES } from "@/app/_lib/enums";
 import type { RepoOut, RunSummaryOut } from "@/app/_lib/types";
 import { StatusBadge } from "./badge";
+import { LiveIndicator } from "./live-indicator";
+import { NotificationToggle } from "./notification-toggle";
+import { useRunsListLive } from "./use-runs-live";
 import { RelativeTime } from "./relative-time";
 import { EmptyState, ErrorNotice, Loading } from "./states";
 import { useSessionRole } from "./use-role";
@@ -23,6 +26,7 @@ export function RunsList() {
   const pathname = usePathname();
   const params = useSearchParams();
   const { isOperator } = useSessionRole();
+  const live = useRunsListLive();
 
   const statusParam = params.get("status") ?? "";
   const repoParam = params.get("repo") ?? "";
@@ -52,11 +56,15 @@ export function RunsList() {
     <>
       <div className="page-head">
         <h1>Runs</h1>
-        {isOperator ? (
-          <Link href="/runs/new" className="button">
-            New run
-          </Link>
-        ) : null}
+        <div className="page-head-tools">
+          <LiveIndicator state={live.state} onRetry={live.reconnect} testId="runs-live-state" />
+          <NotificationToggle />
+          {isOperator ? (
+            <Link href="/runs/new" className="button">
+              New run
+            </Link>
+          ) : null}
+        </div>
       </div>
 
       <form className="filters" role="search" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
@@ -195,8 +203,8 @@ function RunRow({ run, onOpen }: { run: RunSummaryOut; onOpen: (href: string) =>
     onOpen(href);
   }
   return (
-    <tr data-testid="run-row" data-run-id={run.id} className="clickable" onClick={onClick}>
-      <td>
+    <tr data-testid="run-row" data-run-id={run.id} data-status={run.status} className="clickable" onClick={onClick}>
+      <td data-testid="run-row-status">
         <StatusBadge value={run.status} />
       </td>
       <td>
@@ -215,7 +223,7 @@ function RunRow({ run, onOpen }: { run: RunSummaryOut; onOpen: (href: string) =>
       <td className="nowrap">
         <RelativeTime iso={run.createdAt} />
       </td>
-      <td>{run.lastDecision ? <span className="decision">{run.lastDecision}</span> : <span className="muted">—</span>}</td>
+      <td data-testid="run-row-decision">{run.lastDecision ? <span className="decision">{run.lastDecision}</span> : <span className="muted">—</span>}</td>
     </tr>
   );
 }
