@@ -1,7 +1,15 @@
+import { mkdtempSync, realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeFakeCodex } from "../../test/support/fake-codex";
+import { e2eFakeCodexScript } from "./fake-script";
 import { startServer } from "./server";
 
 export default async function globalSetup() {
-  const s = await startServer();
+  // Workers run a scripted fake codex (no network, no model): see ./fake-script.ts.
+  const codexDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-codex-")));
+  const codexBin = await makeFakeCodex(codexDir, e2eFakeCodexScript());
+  const s = await startServer({ env: { LONGTABLE_CODEX_BIN: codexBin } });
   s.child.unref();
   process.env.LTP_BASE_URL = s.baseURL;
   process.env.LTP_PORT = String(s.port);
@@ -11,4 +19,5 @@ export default async function globalSetup() {
   process.env.LTP_REPO = s.repo;
   process.env.LTP_SERVER_PID = String(s.child.pid);
   process.env.LTP_TMUX_SOCKET = s.tmuxSocket;
+  process.env.LTP_CODEX_BIN = codexBin;
 }
