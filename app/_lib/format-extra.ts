@@ -6,9 +6,10 @@ export function compactNumber(n: number): string {
   return String(n);
 }
 
-/** Seconds → "1h 02m", "3m 05s", "42s". */
+/** Milliseconds → "1h 02m", "3m 05s", "42s", "<1s". */
 export function duration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
+  if (ms < 1000) return "<1s";
+  const s = Math.floor(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
