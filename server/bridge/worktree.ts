@@ -4,8 +4,8 @@
  * simply run again; removal only of clean worktrees.
  */
 import { existsSync } from "node:fs";
-import { mkdir, rename } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
 import { ensureExcludes, gitOk, runGit } from "./git";
 
 export const WORKER_AUTHOR = ["-c", "user.name=LongTable Panel Worker", "-c", "user.email=longtable-panel-worker@example.invalid", "-c", "commit.gpgsign=false"];
@@ -108,8 +108,8 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
         ? gitOk(repo, ["worktree", "add", "--no-checkout", worktreePath, branch])
         : gitOk(repo, ["worktree", "add", "--no-checkout", "-b", branch, worktreePath, leader?.head ?? "HEAD"]),
     );
-    await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
   }
+  await ensureCheckedOut(worktreePath);
   let head = (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
   if (input.knownBaseCommit) {
     return { baseCommit: input.knownBaseCommit, headCommit: head, snapshot: "kept", reusedBranch, diagnostics };
@@ -143,6 +143,18 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
     }
   }
   return { baseCommit: head, headCommit: head, snapshot, reusedBranch, diagnostics };
+}
+
+/**
+ * A worktree registered with --no-checkout has no index until its checkout ran. When the
+ * server died in between, the checkout is done now; a worktree that has an index (the agent may
+ * have uncommitted work in it) is never reset.
+ */
+async function ensureCheckedOut(worktreePath: string): Promise<void> {
+  const indexPath = resolvePath(worktreePath, (await gitOk(worktreePath, ["rev-parse", "--git-path", "index"])).trim());
+  if (existsSync(indexPath)) return;
+  await rm(`${indexPath}.lock`, { force: true }); // left by a checkout killed midway
+  await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
 }
 
 /** The leader's tracked uncommitted changes (staged and unstaged) as a binary patch. */
