@@ -6,6 +6,7 @@
  */
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { open, readFile, stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
 import { eq, inArray } from "drizzle-orm";
 import * as t from "../../db/schema";
 import { readJsonIfExists, writeJsonAtomic } from "../bridge/run-directory";
@@ -29,6 +30,7 @@ interface Tail {
   partial: string;
   /** Inside an oversized line: drop bytes until its newline. */
   skipping: boolean;
+  decoder: StringDecoder;
 }
 
 const MAX_LINE = 1024 * 1024;
@@ -138,24 +140,30 @@ export class Supervisor {
   }
 
   /** Read new lines of the agent's JSONL event log into `activity`, incrementally. */
+  /** Ingest everything the agent has written so far (in MAX_READ chunks), before any result is applied. */
   private async ingestActivity(w: RunWriter, workerId: string): Promise<void> {
+    for (let i = 0; i < 256 && (await this.ingestChunk(w, workerId)); i++);
+  }
+
+  /** One chunk of the agent's event log; true when more is waiting. */
+  private async ingestChunk(w: RunWriter, workerId: string): Promise<boolean> {
     const worker = w.current.workers.find((x) => x.id === workerId)!;
     const attempt = Math.max(1, worker.attempt ?? 1);
     const file = workerRuntimePaths(worker.worktreePath).agentEventsPath;
     const key = `${w.current.id}/${workerId}/${attempt}`;
     let tail = this.tails.get(key);
     if (!tail) {
-      tail = { offset: 0, line: 0, partial: "", skipping: false };
+      tail = { offset: 0, line: 0, partial: "", skipping: false, decoder: new StringDecoder("utf8") };
       this.tails.set(key, tail);
     }
     let size: number;
     try {
       size = (await stat(file)).size;
     } catch {
-      return;
+      return false;
     }
-    if (size < tail.offset) Object.assign(tail, { offset: 0, line: 0, partial: "", skipping: false }); // truncated: a new attempt
-    if (size === tail.offset) return;
+    if (size < tail.offset) Object.assign(tail, { offset: 0, line: 0, partial: "", skipping: false, decoder: new StringDecoder("utf8") }); // truncated: a new attempt
+    if (size === tail.offset) return false;
     const fh = await open(file, "r");
     let chunk: string;
     try {
@@ -163,7 +171,7 @@ export class Supervisor {
       const buf = Buffer.alloc(len);
       await fh.read(buf, 0, len, tail.offset);
       tail.offset += len;
-      chunk = tail.partial + buf.toString("utf8");
+      chunk = tail.partial + tail.decoder.write(buf); // a character split across chunks stays whole
     } finally {
       await fh.close();
     }
@@ -205,6 +213,7 @@ export class Supervisor {
     if (threadId && threadId !== worker.threadId) patch.threadId = threadId;
     if (usage && JSON.stringify(usage) !== JSON.stringify(worker.usage)) patch.usage = usage;
     if (Object.keys(patch).length) await w.apply((run) => workerPatched(run, workerId, patch, now));
+    return tail.offset < size;
   }
 
   private watchWorker(run: PanelRun, worker: PanelWorker): void {

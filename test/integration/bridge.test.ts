@@ -280,3 +280,18 @@ describe("after a run: decisions, synthesis, usage", () => {
     expect(types.at(-1)).toBe("decision_recorded");
   });
 });
+
+describe("activity ingestion", () => {
+  it("ingests every agent event even when the worker finishes with megabytes unread", async () => {
+    const emits = Array.from({ length: 6000 }, (_, i) => ({ emit: { type: "item.completed", item: { id: `item_${i}`, type: "agent_message", text: `message ${i} ${"é".repeat(400)}` } } }));
+    h = await bridgeHarness({ reviewer: [...emits, { result: resultFor("reviewer", "Reviewer") }] });
+    const { api, repo, panel } = h;
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer"], mode: "review" });
+    await api.runs.launch({ runId: created.id });
+    await waitForRunStatus(h, created.id, ["completed"], 60_000);
+    const rows = panel.dbh.sqlite.prepare("select text from activity where run_id = ? and kind = 'message' and text like 'message %' order by seq").all(created.id) as { text: string }[];
+    expect(rows).toHaveLength(6000);
+    expect(rows[5999]!.text).toBe(`message 5999 ${"é".repeat(400)}`);
+    expect(rows.every((r) => !r.text.includes("\ufffd"))).toBe(true);
+  });
+});
