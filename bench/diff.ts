@@ -23,19 +23,11 @@ import { workerPatched } from "../server/panel/machine";
 import { closePanel, createPanel, type Panel } from "../server/panel/panel";
 import { mergePreview, workerDiff } from "../server/panel/review";
 import { createRun } from "../server/panel/runs";
+import type { Row } from "./lib";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-export interface Row {
-  name: string;
-  ours: number | null;
-  floor: number | null;
-  ratio: number | null;
-  target: string;
-  unit: string;
-  ok: boolean | null;
-  note?: string;
-}
+export type { Row };
 
 const log = (m: string) => process.stderr.write(`[bench diff] ${m}\n`);
 

@@ -1,15 +1,6 @@
-/*
- * Plain-words help for the bridge's preflight reasons. A client-safe copy of PREFLIGHT_HELP in
- * server/panel/lifecycle.ts (that module touches the disk, git and tmux, so the browser bundle
- * cannot import it). Keep the two in step when a reason is added.
- */
-export const PREFLIGHT_HELP: Record<string, string> = {
-  "tmux:unavailable": "tmux is not installed: apt-get install tmux",
-  "tmux:server-unreachable": "the tmux server on the panel socket cannot be started; check LONGTABLE_TMUX_SOCKET and tmux -L <socket> ls",
-  "git:unavailable": "git is not installed: apt-get install git",
-  "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
-  "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
-};
+import { PREFLIGHT_HELP } from "@/server/panel/preflight-help";
+
+export { PREFLIGHT_HELP };
 
 export interface ExplainedReason {
   /** The reason as the server wrote it (e.g. `tmux:unavailable`). */

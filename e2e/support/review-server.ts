@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { BrowserContext } from "@playwright/test";
 import { stopServer, type RunningServer } from "./server";
+import { waitFor } from "../../test/support/wait";
 
 export interface ServerApi {
   query<T>(proc: string, input: unknown): Promise<T>;
@@ -57,22 +58,8 @@ export function makeRepoWith(files: Record<string, string>): string {
 
 export const git = (repo: string, ...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** Poll `fn` until it returns something truthy; fail with `what` (and the last value) after the deadline. */
-export async function pollUntil<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Poll `fn` until it returns something truthy; fail with `what` after the deadline. */
+export const pollUntil = <T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 100) => waitFor(fn, what, timeoutMs, everyMs);
 
 export interface RunRecord {
   id: string;

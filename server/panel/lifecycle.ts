@@ -110,14 +110,7 @@ export async function preflight(panel: Panel, run: PanelRun): Promise<string[]> 
   return failures;
 }
 
-/** Plain-words explanation and fix for each preflight reason (shown in the UI). */
-export const PREFLIGHT_HELP: Record<string, string> = {
-  "tmux:unavailable": "tmux is not installed: apt-get install tmux",
-  "tmux:server-unreachable": "the tmux server on the panel socket cannot be started; check LONGTABLE_TMUX_SOCKET and tmux -L <socket> ls",
-  "git:unavailable": "git is not installed: apt-get install git",
-  "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
-  "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
-};
+export { PREFLIGHT_HELP } from "./preflight-help";
 
 export async function launchRun(panel: Panel, runId: string): Promise<RunView> {
   await panel.locks.run(runId, async () => {

@@ -1,0 +1,11 @@
+/**
+ * Plain-words explanation and fix for each preflight reason. A module with no imports, so the
+ * server and the browser bundle share one copy.
+ */
+export const PREFLIGHT_HELP: Record<string, string> = {
+  "tmux:unavailable": "tmux is not installed: apt-get install tmux",
+  "tmux:server-unreachable": "the tmux server on the panel socket cannot be started; check LONGTABLE_TMUX_SOCKET and tmux -L <socket> ls",
+  "git:unavailable": "git is not installed: apt-get install git",
+  "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
+  "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
+};
