@@ -42,6 +42,8 @@ export class Supervisor {
   private watchers = new Map<string, FSWatcher>();
   private tails = new Map<string, Tail>();
   private pending = new Map<string, Promise<void>>();
+  /** One more check of a run, queued behind the running one (see checkRun). */
+  private again = new Map<string, Promise<void>>();
   private stopped = false;
   private pollMs: number;
 
@@ -59,7 +61,7 @@ export class Supervisor {
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
-    await Promise.allSettled([...this.pending.values()]);
+    await Promise.allSettled([...this.pending.values(), ...this.again.values()]);
   }
 
   private schedule() {
@@ -89,22 +91,43 @@ export class Supervisor {
     await Promise.all(runIds.map((id) => this.checkRun(id, { panes, takenAt })));
   }
 
-  /** Check one run now (also used by runs.refresh). Concurrent calls for a run coalesce. */
+  /**
+   * Check one run now (also used by runs.refresh and the file watchers). A tick joins a check
+   * that is under way; any other call made meanwhile gets one more check after it, because the
+   * running one may have read the files before the change the call is about (a result written
+   * just then would otherwise wait for the next tick).
+   */
   checkRun(runId: string, snapshot?: { panes: PaneInfo[]; takenAt: number }): Promise<void> {
     const inflight = this.pending.get(runId);
-    if (inflight) return inflight;
+    if (inflight) {
+      if (snapshot) return inflight;
+      let again = this.again.get(runId);
+      if (!again) {
+        again = inflight.then(() => {
+          this.again.delete(runId);
+          return this.stopped ? undefined : this.checkRun(runId);
+        });
+        this.again.set(runId, again);
+      }
+      return again;
+    }
     const p = this.panel.locks
       .run(runId, async () => {
         if (!findRun(this.panel, runId)) return;
         const w = writerFor(this.panel, runId);
         const running = w.current.workers.filter((x) => x.status === "running");
-        // A snapshot older than a launch that happened while we waited for the lock is stale.
-        const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
-        const livePanes = stale ? await tmuxFor(this.panel).listPanes() : snapshot.panes;
         for (const worker of running) {
           this.watchWorker(w.current, worker);
           await this.ingestActivity(w, worker.id);
-          await this.checkWorker(w, worker.id, livePanes);
+        }
+        // Results first: a written result needs no pane check, so no tmux call on that path.
+        const unfinished: string[] = [];
+        for (const worker of running) if (!(await this.applyResult(w, worker.id))) unfinished.push(worker.id);
+        if (unfinished.length > 0) {
+          // A snapshot older than a launch that happened while we waited for the lock is stale.
+          const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
+          const livePanes = stale ? await tmuxFor(this.panel).listPanes() : snapshot.panes;
+          for (const id of unfinished) await this.checkPane(w, id, livePanes);
         }
         await writeAggregateIfDone(w.current);
       })
@@ -114,25 +137,26 @@ export class Supervisor {
     return p;
   }
 
-  private async checkWorker(w: RunWriter, workerId: string, panes: PaneInfo[]): Promise<void> {
+  /** Apply the worker's result when it wrote one; true when it did (or the worker no longer runs). */
+  private async applyResult(w: RunWriter, workerId: string): Promise<boolean> {
+    const worker = w.current.workers.find((x) => x.id === workerId)!;
+    if (worker.status !== "running") return true;
+    const result = await readResult(worker);
+    if (!result) return false;
+    const commit = await readCommit(worker);
+    await w.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
+    return true;
+  }
+
+  /** A running worker without a result: failed when its pane is dead or gone. */
+  private async checkPane(w: RunWriter, workerId: string, panes: PaneInfo[]): Promise<void> {
     const worker = w.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return;
-    const result = await readResult(worker);
-    if (result) {
-      const commit = await readCommit(worker);
-      await w.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
-      return;
-    }
     const session = sessionNameFor(w.current.id);
     const pane = panes.find((p) => p.paneId === worker.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
     if (pane && !pane.dead) return;
     // Re-check: the launcher writes the result before its pane dies.
-    const late = await readResult(worker);
-    if (late) {
-      const commit = await readCommit(worker);
-      await w.apply((run) => workerResult(run, workerId, late, commit, new Date().toISOString()), writeAggregateIfDone);
-      return;
-    }
+    if (await this.applyResult(w, workerId)) return;
     const reason = pane
       ? `the worker's pane exited${pane.deadStatus !== undefined ? ` with status ${pane.deadStatus}` : ""} without writing a result`
       : "the worker's tmux window is gone and no result was written (was the pane killed?)";
