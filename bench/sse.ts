@@ -133,6 +133,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const ours95 = percentile(latencies, 95);
   const floor50 = percentile(floor, 50);
   const floor95 = percentile(floor, 95);
+  log(`sse: latencies (ms, in order): ${latencies.map((x) => x.toFixed(0)).join(" ")}`);
   const note = `${latencies.length} samples (16 workers running, SSE client on events.onRun); ours max ${Math.max(...latencies).toFixed(0)} ms; fs.watch floor over ${floor.length} writes`;
   return [
     { name: "worker result → SSE event, p50 (16 running)", ours: ours50, floor: floor50, ratio: floor50 > 0 ? ours50 / floor50 : null, target: "p50 ≤ 50 ms", unit: "ms", ok: ours50 <= 50, note },
