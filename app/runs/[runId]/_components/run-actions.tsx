@@ -2,11 +2,11 @@
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { ConfirmDialog } from "@/app/_components/dialog";
 import { ErrorNotice } from "@/app/_components/states";
 import type { RunOut } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { allowedActions, type RunAction } from "../_model/actions";
-import { ConfirmDialog } from "./confirm-dialog";
 
 const LABEL: Record<RunAction, string> = { launch: "Launch", stop: "Stop", resume: "Resume", shutdown: "Shut down" };
 const WHY_NOT: Record<RunAction, string> = {

@@ -6,9 +6,9 @@ import { useParams, usePathname, useRouter, useSearchParams } from "next/navigat
 import { LiveIndicator } from "@/app/_components/live-indicator";
 import { NotificationToggle } from "@/app/_components/notification-toggle";
 import { ReadOnlyNotice } from "@/app/_components/read-only";
-import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
+import { ErrorNotice } from "@/app/_components/states";
+import { Tabs } from "@/app/_components/tabs";
 import { useSessionRole } from "@/app/_components/use-role";
-import { errorInfo } from "@/app/_lib/errors";
 import { useTRPC } from "@/app/_trpc/client";
 import { useRunActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
@@ -16,8 +16,8 @@ import { useRunLive } from "../_model/use-run-live";
 import { CodexLoginNote } from "./codex-login-note";
 import { DecisionPanel } from "./decision-panel";
 import { RunActions } from "./run-actions";
+import { RunFallback } from "./run-frame";
 import { RunHeader } from "./run-header";
-import { Tabs } from "./run-tabs";
 import { RunTimeline } from "./run-timeline";
 import { SynthesisView } from "./synthesis-view";
 import { WorkerList } from "./worker-list";
@@ -57,32 +57,26 @@ export function RunPage() {
     router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
   }
 
-  if (run.isPending) return <Loading>Loading run {runId}…</Loading>;
-
   if (!run.data) {
-    const info = errorInfo(run.error);
-    if (info.code === "NOT_FOUND" || info.code === "BAD_REQUEST") {
-      return (
-        <EmptyState title="Run not found" testId="run-not-found">
-          <p>
-            {info.code === "NOT_FOUND" ? (
-              <>
-                No run with the id <code>{runId}</code> is known to this panel. The link may be mistyped, or the run
-                belongs to a repository this panel no longer lists.
-              </>
-            ) : (
-              <>
-                <code>{runId}</code> is not a run id. Run ids look like <code>panel_run_…</code>.
-              </>
-            )}
-          </p>
-          <Link href="/" className="button">
-            Back to all runs
-          </Link>
-        </EmptyState>
-      );
-    }
-    return <ErrorNotice error={run.error} title={`Could not load run ${runId}`} onRetry={() => run.refetch()} />;
+    return (
+      <RunFallback
+        runId={runId}
+        run={run}
+        loading={<>Loading run {runId}…</>}
+        notFound={(code) =>
+          code === "NOT_FOUND" ? (
+            <>
+              No run with the id <code>{runId}</code> is known to this panel. The link may be mistyped, or the run
+              belongs to a repository this panel no longer lists.
+            </>
+          ) : (
+            <>
+              <code>{runId}</code> is not a run id. Run ids look like <code>panel_run_…</code>.
+            </>
+          )
+        }
+      />
+    );
   }
 
   const data = run.data;
@@ -116,6 +110,7 @@ export function RunPage() {
       <DecisionPanel run={data} canDecide={isOperator} />
       <Tabs
         label="Run details"
+        testIdPrefix="tab-"
         selected={view}
         onSelect={selectView}
         tabs={[

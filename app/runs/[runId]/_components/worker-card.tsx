@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { StatusBadge } from "@/app/_components/badge";
+import { TextList } from "@/app/_components/text-list";
 import { compactNumber } from "@/app/_lib/format-extra";
 import { shortCommit } from "@/app/_lib/format";
 import { parseResultMessage, type Usage } from "@/app/_lib/live";
@@ -117,11 +118,7 @@ export function WorkerCard({
       {worker.diagnostics.length > 0 ? (
         <details className="diagnostics-block">
           <summary className="small-heading">Diagnostics ({worker.diagnostics.length})</summary>
-          <ul className="diagnostics">
-            {worker.diagnostics.map((d, i) => (
-              <li key={i}>{d}</li>
-            ))}
-          </ul>
+          <TextList className="diagnostics" items={worker.diagnostics} />
         </details>
       ) : null}
       <nav className="worker-links" aria-label={`${worker.label} details`}>

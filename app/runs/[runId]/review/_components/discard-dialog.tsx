@@ -2,11 +2,12 @@
 
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { ConfirmDialog } from "@/app/_components/dialog";
 import { ErrorNotice, Loading } from "@/app/_components/states";
+import { TextList } from "@/app/_components/text-list";
 import { shortCommit } from "@/app/_lib/format";
 import type { WorkerOut } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
-import { ReviewDialog } from "./review-dialog";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -51,7 +52,8 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
           Discarded: the worktree was removed{discard.data.branchDeleted ? " and the branch deleted" : "; the branch is kept"}.
         </p>
       ) : null}
-      <ReviewDialog
+      <ConfirmDialog
+        variant="review"
         open={open}
         title={`Discard ${worker.label}'s work?`}
         confirmLabel={deleteBranch ? "Discard and delete the branch" : "Discard"}
@@ -61,6 +63,7 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
         onCancel={() => setOpen(false)}
         onConfirm={() => discard.mutate({ runId, workerId: worker.id, deleteBranch, confirm: true })}
         testId="discard-dialog"
+        confirmTestId="dialog-confirm"
       >
         {preview.isPending ? (
           <Loading>Checking what would be lost…</Loading>
@@ -100,17 +103,13 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
             </label>
             {!p.canDiscard ? (
               <div className="notice notice-warn notice-compact">
-                <ul className="issues">
-                  {p.reasons.map((r, i) => (
-                    <li key={i}>{r}</li>
-                  ))}
-                </ul>
+                <TextList className="issues" items={p.reasons} />
               </div>
             ) : null}
             {discard.isError ? <ErrorNotice error={discard.error} title="Discard refused: nothing was removed" /> : null}
           </>
         )}
-      </ReviewDialog>
+      </ConfirmDialog>
     </>
   );
 }

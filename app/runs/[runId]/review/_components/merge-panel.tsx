@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { FileStatus } from "@/app/_components/diff/ui/file-status";
 import { RelativeTime } from "@/app/_components/relative-time";
 import { ErrorNotice, Loading } from "@/app/_components/states";
+import { TextList } from "@/app/_components/text-list";
 import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
 import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
@@ -147,11 +148,7 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
         {!p.canMerge && p.reasons.length > 0 && !p.upToDate ? (
           <div className="notice notice-warn notice-compact" data-testid="merge-reasons">
             <p className="notice-title">Not ready to merge</p>
-            <ul className="issues">
-              {p.reasons.map((r, i) => (
-                <li key={i}>{r}</li>
-              ))}
-            </ul>
+            <TextList className="issues" items={p.reasons} />
           </div>
         ) : null}
       </section>

@@ -3,10 +3,10 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { StatusBadge } from "@/app/_components/badge";
-import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
-import { errorInfo } from "@/app/_lib/errors";
+import { ErrorNotice, Loading } from "@/app/_components/states";
 import { shortCommit } from "@/app/_lib/format";
 import { useTRPC } from "@/app/_trpc/client";
+import { RunFallback } from "../../_components/run-frame";
 import { useReviewRun } from "../_model/use-review-run";
 import { OverlapMatrix } from "./overlap-matrix";
 import { ReviewLink } from "./review-link";
@@ -17,23 +17,7 @@ export function RunReview({ runId }: { runId: string }) {
   const { run, runOut } = useReviewRun(runId);
   const overlap = useQuery(trpc.runs.overlap.queryOptions({ runId }, { enabled: Boolean(runOut), staleTime: 5_000 }));
 
-  if (run.isPending) return <Loading>Loading the review of {runId}…</Loading>;
-  if (!runOut) {
-    const info = errorInfo(run.error);
-    if (info.code === "NOT_FOUND" || info.code === "BAD_REQUEST") {
-      return (
-        <EmptyState title="Run not found" testId="run-not-found">
-          <p>
-            No run <code>{runId}</code> is known to this panel.
-          </p>
-          <Link href="/" className="button">
-            Back to all runs
-          </Link>
-        </EmptyState>
-      );
-    }
-    return <ErrorNotice error={run.error} title={`Could not load run ${runId}`} onRetry={() => run.refetch()} />;
-  }
+  if (!runOut) return <RunFallback runId={runId} run={run} loading={<>Loading the review of {runId}…</>} />;
   const stats = new Map((overlap.data?.workers ?? []).map((w) => [w.workerId, w]));
 
   return (

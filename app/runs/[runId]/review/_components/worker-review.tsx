@@ -3,18 +3,16 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useState } from "react";
-import { StatusBadge } from "@/app/_components/badge";
 import type { Quote } from "@/app/_components/diff/ui/diff-rows";
-import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
+import { Tabs } from "@/app/_components/tabs";
 import { useSessionRole } from "@/app/_components/use-role";
-import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
+import { RunFallback, WorkerNotFound, WorkerTitle } from "../../_components/run-frame";
 import { useReviewRun } from "../_model/use-review-run";
 import { useUrlState } from "../_model/url-state";
 import { ChangesView } from "./changes-view";
 import { MergePanel } from "./merge-panel";
 import { RequestChanges } from "./request-changes";
-import { ReviewTabs } from "./review-tabs";
 
 const TABS = ["changes", "merge", "feedback"] as const;
 type TabId = (typeof TABS)[number];
@@ -42,36 +40,9 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
     setQuoteNote(`Quoted ${q.path}${q.line !== undefined ? `:${q.line}` : ""} in Request changes.`);
   }, []);
 
-  if (run.isPending) return <Loading>Loading the review of {workerId}…</Loading>;
-  if (!runOut) {
-    const info = errorInfo(run.error);
-    if (info.code === "NOT_FOUND" || info.code === "BAD_REQUEST") {
-      return (
-        <EmptyState title="Run not found" testId="run-not-found">
-          <p>
-            No run <code>{runId}</code> is known to this panel.
-          </p>
-          <Link href="/" className="button">
-            Back to all runs
-          </Link>
-        </EmptyState>
-      );
-    }
-    return <ErrorNotice error={run.error} title={`Could not load run ${runId}`} onRetry={() => run.refetch()} />;
-  }
+  if (!runOut) return <RunFallback runId={runId} run={run} loading={<>Loading the review of {workerId}…</>} />;
   const worker = runOut.workers.find((w) => w.id === workerId);
-  if (!worker) {
-    return (
-      <EmptyState title="Worker not found" testId="worker-not-found">
-        <p>
-          Run <code>{runId}</code> has no worker <code>{workerId}</code>.
-        </p>
-        <Link href={`/runs/${runId}/review`} className="button">
-          Back to the review of the run
-        </Link>
-      </EmptyState>
-    );
-  }
+  if (!worker) return <WorkerNotFound runId={runId} workerId={workerId} backHref={`/runs/${runId}/review`} backLabel="Back to the review of the run" />;
 
   const readOnly = isViewer;
   return (
@@ -80,13 +51,7 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
         <Link href={`/runs/${runId}`}>← Run</Link> · <Link href={`/runs/${runId}/review`} data-testid="back-to-run-review">Review of the run</Link>
       </p>
       <header className="rv-head">
-        <h1>
-          {worker.label} <code className="role-id">{worker.role}</code>
-        </h1>
-        <div className="badges">
-          <span data-testid="review-worker-status">
-            <StatusBadge value={worker.status} label="Worker status" />
-          </span>
+        <WorkerTitle worker={worker} statusTestId="review-worker-status">
           {worker.attempt && worker.attempt > 1 ? (
             <span className="tag" data-testid="review-attempt">
               attempt {worker.attempt}
@@ -106,7 +71,7 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
           <code className="small muted wrap-anywhere" title="Worker branch">
             {worker.worktreeBranch}
           </code>
-        </div>
+        </WorkerTitle>
         <label className="rv-switch small">
           <span className="muted">Worker</span>
           <select value={worker.id} onChange={(e) => router.push(`/runs/${runId}/review/${e.target.value}`)} data-testid="worker-switch">
@@ -130,8 +95,10 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
           </button>
         </p>
       ) : null}
-      <ReviewTabs
+      <Tabs
+        variant="review"
         label={`Review of ${worker.label}`}
+        testIdPrefix="review-tab-"
         selected={tab}
         onSelect={setTab}
         tabs={[

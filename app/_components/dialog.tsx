@@ -3,8 +3,15 @@
 import { useEffect, useId, useRef, type ReactNode } from "react";
 
 /**
- * A modal confirmation (native <dialog>: focus stays inside, Escape cancels). Focus starts on
- * Cancel, so Enter never confirms a destructive action by accident.
+ * The class names of each page's dialog styles: the run pages' are in runs/[runId]/run.css
+ * (`dialog`, `button-danger`), the review pages' in globals.css (`rv-dialog`, `rv-button-danger`).
+ */
+const CLASS_PREFIX = { run: "", review: "rv-" } as const;
+
+/**
+ * A modal confirmation on the native <dialog> (focus stays inside, Escape cancels, labelled by its
+ * title and described by its body). Focus starts on Cancel, so Enter never confirms a destructive
+ * action by accident.
  */
 export function ConfirmDialog({
   open,
@@ -13,9 +20,12 @@ export function ConfirmDialog({
   confirmLabel,
   danger,
   busy,
+  confirmDisabled,
   onConfirm,
   onCancel,
   testId,
+  confirmTestId = "confirm-action",
+  variant = "run",
 }: {
   open: boolean;
   title: string;
@@ -23,9 +33,14 @@ export function ConfirmDialog({
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  confirmDisabled?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
   testId?: string;
+  /** The confirm button's test id. */
+  confirmTestId?: string;
+  /** Whose styles: the run pages' or the review pages'. */
+  variant?: keyof typeof CLASS_PREFIX;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
@@ -38,10 +53,11 @@ export function ConfirmDialog({
       cancelRef.current?.focus();
     } else if (!open && d.open) d.close();
   }, [open]);
+  const p = CLASS_PREFIX[variant];
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={`${p}dialog`}
       aria-labelledby={`${ids}-title`}
       aria-describedby={`${ids}-body`}
       data-testid={testId}
@@ -53,17 +69,23 @@ export function ConfirmDialog({
         if (e.target === ref.current) onCancel(); // a click on the backdrop
       }}
     >
-      <h2 id={`${ids}-title`} className="dialog-title">
+      <h2 id={`${ids}-title`} className={`${p}dialog-title`}>
         {title}
       </h2>
-      <div id={`${ids}-body`} className="dialog-body">
+      <div id={`${ids}-body`} className={`${p}dialog-body`}>
         {children}
       </div>
-      <div className="dialog-actions">
+      <div className={`${p}dialog-actions`}>
         <button ref={cancelRef} type="button" className="button button-secondary" onClick={onCancel}>
           Cancel
         </button>
-        <button type="button" className={`button${danger ? " button-danger" : ""}`} onClick={onConfirm} disabled={busy} data-testid="confirm-action">
+        <button
+          type="button"
+          className={`button${danger ? ` ${p}button-danger` : ""}`}
+          onClick={onConfirm}
+          disabled={busy || confirmDisabled}
+          data-testid={confirmTestId}
+        >
           {busy ? "Working…" : confirmLabel}
         </button>
       </div>
