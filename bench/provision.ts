@@ -67,7 +67,7 @@ async function cleanRepo(repo: string, socket: string): Promise<void> {
 export async function run(opts: BenchOptions): Promise<Row[]> {
   const files = opts.quick ? 2_000 : 10_000;
   const bytes = opts.quick ? 20 * 1024 * 1024 : 200 * 1024 * 1024;
-  const iterations = opts.quick ? 2 : 3;
+  const iterations = opts.quick ? 2 : 5;
   const { dir } = benchTempDir("provision");
   const { socket } = benchTmuxSocket("prov");
 
