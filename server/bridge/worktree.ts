@@ -4,8 +4,8 @@
  * simply run again; removal only of clean worktrees.
  */
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
-import { dirname, resolve as resolvePath } from "node:path";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { dirname, join, resolve as resolvePath } from "node:path";
 import { ensureExcludes, gitOk, runGit } from "./git";
 
 export const WORKER_AUTHOR = ["-c", "user.name=LongTable Panel Worker", "-c", "user.email=longtable-panel-worker@example.invalid", "-c", "commit.gpgsign=false"];
@@ -61,16 +61,24 @@ export interface LeaderFacts {
   worktrees: WorktreeEntry[];
   /** The leader's tracked uncommitted changes (leaderPatch). */
   patch: string;
+  /** Local branches (name → commit) before this launch created any. */
+  branches: Map<string, string>;
 }
 
 export async function leaderFacts(repo: string): Promise<LeaderFacts> {
   await ensureExcludes(repo);
-  const [head, worktrees, patch] = await Promise.all([
+  const [head, worktrees, patch, refs] = await Promise.all([
     gitOk(repo, ["rev-parse", "--verify", "HEAD^{commit}"]),
     listWorktrees(repo),
     leaderPatch(repo),
+    gitOk(repo, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"]),
   ]);
-  return { head: head.trim(), worktrees, patch };
+  const branches = new Map<string, string>();
+  for (const line of refs.split("\n")) {
+    const m = /^([0-9a-f]{40,64}) refs\/heads\/(.+)$/.exec(line);
+    if (m) branches.set(m[2]!, m[1]!);
+  }
+  return { head: head.trim(), worktrees, patch, branches };
 }
 
 export interface ProvisionResult {
@@ -97,7 +105,9 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
       diagnostics.push(`An unregistered folder at the worktree path was moved to ${aside}.`);
     }
   }
-  const reusedBranch = await branchExists(repo, branch);
+  const reusedBranch = leader ? leader.branches.has(branch) : await branchExists(repo, branch);
+  /** The commit the new worktree's HEAD is at, when this call registers it from the launch's facts. */
+  let registeredAt: string | undefined;
   if (!registered || registered.prunable) {
     // Registration is serialized per repo: concurrent `git worktree add`s read each other's
     // half-written metadata ("failed to read .git/worktrees/…/commondir"). The checkout, the
@@ -108,9 +118,10 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
         ? gitOk(repo, ["worktree", "add", "--no-checkout", worktreePath, branch])
         : gitOk(repo, ["worktree", "add", "--no-checkout", "-b", branch, worktreePath, leader?.head ?? "HEAD"]),
     );
+    registeredAt = leader && (reusedBranch ? leader.branches.get(branch) : leader.head);
   }
   await ensureCheckedOut(worktreePath);
-  let head = (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
+  let head = registeredAt ?? (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
   if (input.knownBaseCommit) {
     return { baseCommit: input.knownBaseCommit, headCommit: head, snapshot: "kept", reusedBranch, diagnostics };
   }
@@ -151,10 +162,21 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
  * have uncommitted work in it) is never reset.
  */
 async function ensureCheckedOut(worktreePath: string): Promise<void> {
-  const indexPath = resolvePath(worktreePath, (await gitOk(worktreePath, ["rev-parse", "--git-path", "index"])).trim());
+  const gitDir = await linkedGitDir(worktreePath);
+  const indexPath = gitDir ? join(gitDir, "index") : resolvePath(worktreePath, (await gitOk(worktreePath, ["rev-parse", "--git-path", "index"])).trim());
   if (existsSync(indexPath)) return;
   await rm(`${indexPath}.lock`, { force: true }); // left by a checkout killed midway
   await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
+}
+
+/** A linked worktree's own git dir, from its `.git` file ("gitdir: …"), without running git. */
+async function linkedGitDir(worktreePath: string): Promise<string | undefined> {
+  try {
+    const m = /^gitdir: (.+)$/m.exec(await readFile(join(worktreePath, ".git"), "utf8"));
+    return m ? resolvePath(worktreePath, m[1]!.trim()) : undefined;
+  } catch {
+    return undefined; // a directory (not a linked worktree) or unreadable: ask git
+  }
 }
 
 /** The leader's tracked uncommitted changes (staged and unstaged) as a binary patch. */

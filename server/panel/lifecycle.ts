@@ -99,13 +99,21 @@ export function writerFor(panel: Panel, runId: string): RunWriter {
 }
 
 export async function preflight(panel: Panel, run: PanelRun): Promise<string[]> {
-  const failures: string[] = [];
   const tmux = tmuxFor(panel);
-  if (!(await tmux.version())) failures.push("tmux:unavailable");
-  else if (!(await tmux.reachable()).ok) failures.push("tmux:server-unreachable");
-  const gitVersion = await runGit(process.cwd(), ["--version"]);
-  if (gitVersion.code !== 0) failures.push("git:unavailable");
-  else if (!(await workTreeTopLevel(run.workingDirectory))) failures.push("git:working-directory-unavailable");
+  // The tmux and git checks are independent: run them at the same time (same order of reasons).
+  const [tmuxFailure, gitFailure] = await Promise.all<string | undefined>([
+    (async () => {
+      if (!(await tmux.version())) return "tmux:unavailable";
+      if (!(await tmux.reachable()).ok) return "tmux:server-unreachable";
+      return undefined;
+    })(),
+    (async () => {
+      if ((await runGit(process.cwd(), ["--version"])).code !== 0) return "git:unavailable";
+      if (!(await workTreeTopLevel(run.workingDirectory))) return "git:working-directory-unavailable";
+      return undefined;
+    })(),
+  ]);
+  const failures: string[] = [tmuxFailure, gitFailure].filter((f): f is string => f !== undefined);
   if (!resolveExecutable(panel.config.codexBin)) failures.push("codex:unavailable");
   return failures;
 }
