@@ -5,8 +5,8 @@
  * memory: the workers produce activity (an agent item every second each, as JSONL) and 10
  *         browsers are subscribed (events.onAll + events.onRun + events.onActivity each); RSS from
  *         /proc/<pid>/status for 10 minutes (quick: 40 s). Targets: ≤ 400 MB, and not growing
- *         between minute 2 and minute 10 (quick: 10 s and 40 s) — growth ≤ 5 % of the earlier
- *         figure (GC noise) counts as flat.
+ *         between minute 2 and minute 10 — growth ≤ 5 % of the earlier figure (GC noise) counts as
+ *         flat. Quick reports 10 s → 40 s for information only: that is still the warm-up.
  * CPU:    then the workers stop producing anything (they hang, still running), 9 browsers leave,
  *         one stays subscribed; utime+stime of the server pid from /proc/<pid>/stat over 60 s
  *         (quick: 15 s) → % of one core. Target ≤ 3 %.
@@ -122,7 +122,9 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
         note: `peak ${peak.toFixed(0)} MB; ${delivered.toLocaleString("en")} events delivered to the 10 browsers (30 SSE streams)`,
       },
       {
-        name: `server RSS growth, ${minute(early)} → ${minute(total)}`, ours: growth, floor: null, ratio: null, target: "not growing (≤ +5 %)", unit: "MB", ok: growth <= first * 0.05,
+        // 40 s is still the server's warm-up (the first major GC comes later): quick reports it, the full run judges it.
+        name: `server RSS growth, ${minute(early)} → ${minute(total)}`, ours: growth, floor: null, ratio: null,
+        target: opts.quick ? "not growing (judged by the full run)" : "not growing (≤ +5 %)", unit: "MB", ok: opts.quick ? null : growth <= first * 0.05,
         note: `median RSS of the samples within ±${span} s of ${minute(early)}: ${first.toFixed(0)} MB; in the last ${2 * span} s: ${last.toFixed(0)} MB (single samples: ${(atEarly ?? NaN).toFixed(0)} MB → ${samples.at(-1)!.mb.toFixed(0)} MB)`,
       },
       {
