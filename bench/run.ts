@@ -66,6 +66,19 @@ function table(rows: Row[]): string {
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
+/** The rows as a Markdown table (README "Performance"). */
+function markdown(rows: Row[], report: { startedAt: string; quick: boolean; commit: string | null; machine: { cpus: number; memoryGB: number; node: string } }): string {
+  const cell = (s: string) => s.replace(/\|/g, "\\|");
+  const lines = [
+    `${report.quick ? "Quick" : "Full"} run of ${report.startedAt.slice(0, 10)} at ${report.commit ?? "?"}, ${report.machine.cpus} CPUs, ${report.machine.memoryGB} GB, Node ${report.machine.node}.`,
+    "",
+    "| benchmark | ours | floor | ratio | target | met? |",
+    "|---|---:|---:|---:|---|---|",
+    ...rows.map((r) => `| ${cell(r.name)} | ${fmt(r.ours, r.unit)} | ${fmt(r.floor, r.unit)} | ${fmtRatio(r.ratio)} | ${cell(r.target || "—")} | ${r.ok === null ? "(info)" : r.ok ? "yes" : "**no**"} |`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const quick = argv.includes("--quick");
@@ -134,7 +147,8 @@ async function main(): Promise<number> {
   const stamp = started.toISOString().replace(/[:.]/g, "-");
   writeFileSync(join(dir, `${stamp}${quick ? "-quick" : ""}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(dir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
-  log(`results: bench/results/${stamp}${quick ? "-quick" : ""}.json and bench/results/latest.json`);
+  writeFileSync(join(dir, "latest.md"), markdown(rows, report));
+  log(`results: bench/results/${stamp}${quick ? "-quick" : ""}.json, bench/results/latest.json and latest.md (the table for the README)`);
   return errors.length ? 1 : 0;
 }
 
