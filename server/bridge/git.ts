@@ -61,11 +61,6 @@ export async function currentBranch(repo: string): Promise<string | undefined> {
   return r.code === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
-export async function gitVersion(): Promise<string | undefined> {
-  const r = await runGit(process.cwd(), ["--version"]);
-  return r.code === 0 ? r.stdout.trim().replace(/^git version /, "") : undefined;
-}
-
 const EXCLUDE_LINES = [".longtable/", ".longtable-worker/"];
 
 /** Keep panel runtime files out of every status and commit: the shared info/exclude, idempotently. */

@@ -147,12 +147,3 @@ export function indexRun(panel: Panel, repoId: string, run: PanelRun, events: re
     return out;
   });
 }
-
-export function deleteRunIndex(panel: Panel, runId: string): void {
-  panel.db.delete(t.runs).where(eq(t.runs.id, runId)).run();
-}
-
-export function maxEventSeq(panel: Panel): number {
-  const r = panel.db.select({ m: sql<number>`coalesce(max(${t.events.seq}), 0)` }).from(t.events).get();
-  return r?.m ?? 0;
-}

@@ -1,5 +1,5 @@
 import { sessionNameFor } from "../bridge/tmux";
-import { activityAfter, runUsage } from "./feed";
+import { activityAfter } from "./feed";
 import { tmuxFor } from "./lifecycle";
 import type { Panel } from "./panel";
 import { getWorker } from "./results";
@@ -23,4 +23,3 @@ export function workerActivity(panel: Panel, runId: string, workerId: string, cu
   return { items, nextCursor: items.length === limit ? items[items.length - 1]!.seq : null };
 }
 
-export { runUsage };

@@ -24,16 +24,23 @@ async function completedRun(roles: string[], prepare?: (repo: string) => void) {
   prepare?.(repo);
   const created = await api.runs.create({ repoPath: repo, prompt: "p", roles, mode: "draft" });
   await api.runs.launch({ runId: created.id });
-  let run = await waitForRunStatus(h!, created.id, ["completed", "failed", "blocked"]);
-  // Concurrent `git worktree add` in one repo can fail on git 2.39 ("failed to read
-  // .git/worktrees/<other>/commondir"): a provisioning race in the bridge, not what these tests
-  // are about. Resume retries the workers whose provisioning failed.
-  for (let i = 0; i < 2 && run.status === "failed" && run.workers.every((w) => w.status === "completed" || w.executionState === "provision_failed"); i++) {
-    await api.runs.resume({ runId: created.id });
-    run = await waitForRunStatus(h!, created.id, ["completed", "failed", "blocked"]);
-  }
+  const run = await waitForRunStatus(h!, created.id, ["completed", "failed", "blocked"]);
   expect(run.status, JSON.stringify(run.workers.map((w) => [w.id, w.status, w.failureReason]))).toBe("completed");
   return run;
+}
+
+/** A completed run of two workers that each add one file (reviewer: r.txt, editor: e.txt). */
+async function reviewerAndEditor() {
+  h = await bridgeHarness(
+    {
+      reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+      editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
+    },
+    FILES,
+  );
+  const run = await completedRun(["reviewer", "editor"]);
+  const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
+  return { run, api: h.api, repo: h.repo, rev, ed, panel: h.panel };
 }
 
 const events = (path: string) => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; workerId?: string; message: string });
@@ -240,16 +247,7 @@ describe("moving a branch checked out in a linked worktree", () => {
 
 describe("discard and cleanup", () => {
   it("discard says what would be lost, removes only with confirm, never touches other workers", async () => {
-    h = await bridgeHarness(
-      {
-        reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
-        editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
-      },
-      FILES,
-    );
-    const run = await completedRun(["reviewer", "editor"]);
-    const { api, repo } = h;
-    const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
+    const { run, api, repo, rev, ed, panel } = await reviewerAndEditor();
     writeFileSync(join(rev.worktreePath, "scratch.txt"), "uncommitted\n");
     const edBefore = { head: git(ed.worktreePath, "rev-parse", "HEAD"), files: existsSync(join(ed.worktreePath, "e.txt")) };
 
@@ -286,20 +284,11 @@ describe("discard and cleanup", () => {
     const after = await api.runs.get({ runId: run.id });
     expect(after.workers[1]!.cleanupStatus).toBe("retained");
     expect(events(run.eventLogPath).filter((e) => e.type === "worker_discarded").map((e) => e.workerId)).toEqual([rev.id, rev.id]);
-    await expectCode(callerFor(h.panel, "viewer").workers.discard({ runId: run.id, workerId: ed.id, confirm: true }), "FORBIDDEN");
+    await expectCode(callerFor(panel, "viewer").workers.discard({ runId: run.id, workerId: ed.id, confirm: true }), "FORBIDDEN");
   });
 
   it("cleanup after a merge removes a clean worktree, keeps a dirty one, and deletes the branch only when merged", async () => {
-    h = await bridgeHarness(
-      {
-        reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
-        editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
-      },
-      FILES,
-    );
-    const run = await completedRun(["reviewer", "editor"]);
-    const { api, repo } = h;
-    const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
+    const { run, api, repo, rev, ed, panel } = await reviewerAndEditor();
     // Not merged: the branch is not deleted.
     await expectCode(api.workers.cleanup({ runId: run.id, workerId: ed.id, deleteBranch: true }), "PRECONDITION_FAILED");
     expect(existsSync(ed.worktreePath)).toBe(true);
