@@ -182,9 +182,11 @@ export async function reindexFromDisk(panel: Panel): Promise<{ runs: number; rep
       try {
         const run = await readRunRecord(repo.path, runId);
         if (!run) continue;
+        count++;
+        // Indexed and unchanged since (the usual start): nothing to read or write.
+        if (findRun(panel, runId)?.updatedAt === run.updatedAt) continue;
         const events = await readEvents(run.eventLogPath);
         indexRun(panel, repo.id, run, events);
-        count++;
       } catch (error) {
         console.warn(`[longtable-panel] skipped run ${runId} in ${repo.path}: ${(error as Error).message}`);
       }
