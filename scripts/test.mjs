@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: make sure tmux and Chromium are there (apt-get as root, else say how), then run
+// `npm test`: make sure tmux, Chromium, bubblewrap and OpenSSH are there (apt-get as root, else say how), then run
 // every vitest test and every Playwright spec, and close with one "N passed, N failed" line.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -15,6 +15,9 @@ const missing = [];
 if (!has("tmux")) missing.push("tmux");
 if (!existsSync(chromium)) missing.push("chromium");
 if (!has("git")) missing.push("git");
+if (!has("bwrap")) missing.push("bubblewrap");
+if (!existsSync("/usr/sbin/sshd")) missing.push("openssh-server");
+if (!has("ssh")) missing.push("openssh-client");
 if (missing.length) {
   if (process.getuid?.() === 0 && has("apt-get")) {
     console.log(`Installing ${missing.join(", ")} with apt-get…`);
