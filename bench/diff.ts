@@ -18,11 +18,11 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { configFromEnv } from "../server/config";
-import { writerFor } from "../server/panel/lifecycle";
+import { writerFor } from "../server/panel/lifecycle/launch";
 import { workerPatched } from "../server/panel/machine";
 import { closePanel, createPanel, type Panel } from "../server/panel/panel";
-import { mergePreview, workerDiff } from "../server/panel/review";
-import { createRun } from "../server/panel/runs";
+import { mergePreview, workerDiff } from "../server/panel/review/review-old";
+import { createRun } from "../server/panel/runs/queries";
 import type { Row } from "./lib";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -13,7 +13,7 @@ import { configFromEnv } from "../server/config";
 import { createRunRecord } from "../server/panel/machine";
 import { closePanel, createPanel } from "../server/panel/panel";
 import { repoIdFor } from "../server/panel/repos";
-import { BUILTIN_ROLES } from "../server/panel/roles";
+import { BUILTIN_ROLES } from "../server/panel/roles/roles";
 import { createCaller } from "../server/trpc/root";
 import { makeFakeCodex } from "../test/support/fake-codex.ts";
 import { benchTempDir, log, median, now, onCleanup, percentile, PROJECT_ROOT, startBenchServer, type BenchOptions, type Row } from "./lib";

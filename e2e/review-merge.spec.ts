@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 import { makeFakeCodex, type FakeCodexScript } from "../test/support/fake-codex";
+import { openGateIn, waitForGate } from "./support/fake-script";
 import { apiOf, git, loginTo, makeRepoWith, stopOwnServer, waitForWorkers, type RunRecord, type ServerApi } from "./support/review-server";
 import { startServer, type RunningServer } from "./support/server";
 
@@ -26,8 +27,8 @@ const BINARY = "\u0000\u0001\u0002PNG\u0000binary\u00ff\n";
 const result = (role: string, label: string, summary: string) => ({
   role, label, status: "completed", summary, claims: [], objections: [], openQuestions: [], evidenceRefs: [], error: "",
 });
-/** The worktree is <run dir>/worktrees/<workerId>: wait there for the run's gate file. */
-const waitForGate = (name: string) => `for i in $(seq 1 900); do [ -f ../../${name} ] && break; sleep 0.05; done; test -f ../../${name}`;
+const codexDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-review-codex-")));
+const gates = join(codexDir, "gates");
 
 const SCRIPT: FakeCodexScript = {
   reviewer: [
@@ -52,7 +53,7 @@ const SCRIPT: FakeCodexScript = {
   followup: {
     methods_critic: [
       { write: { path: "notes/methods.md", content: "# Methods\n\nThe sample is small.\nA power analysis is now included.\n" } },
-      { shell: waitForGate("gate-followup") },
+      { shell: waitForGate(gates, "gate-followup", 900, true) },
       { result: result("methods_critic", "Methods Critic", "Power analysis added.") },
     ],
   },
@@ -70,10 +71,9 @@ test.describe("diff review and merge", () => {
 
   test.beforeAll(async () => {
     test.setTimeout(300_000);
-    const codexDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-review-codex-")));
     const codexBin = await makeFakeCodex(codexDir, SCRIPT);
     repo = makeRepoWith(FILES);
-    server = await startServer({ repo, env: { LONGTABLE_CODEX_BIN: codexBin } });
+    server = await startServer({ repo, env: { LONGTABLE_CODEX_BIN: codexBin, LONGTABLE_SANDBOX_WRITABLE: codexDir } });
     api = apiOf(server);
     const created = await api.mutate<RunRecord>("runs.create", { repoPath: repo, prompt: "Tidy the helpers and write methods notes.", roles: ["reviewer", "methods_critic", "measurement_auditor"], mode: "draft" });
     await api.mutate("runs.launch", { runId: created.id });
@@ -263,7 +263,7 @@ test.describe("diff review and merge", () => {
     await expect(liveAdds.filter({ hasText: "A power analysis is now included." })).toHaveCount(1);
 
     // Let the follow-up finish: a new commit, attempt 2, no uncommitted marks.
-    writeFileSync(join(run.runDirectory, "gate-followup"), "");
+    openGateIn(gates, run.id, "gate-followup");
     await expect(page.getByTestId("review-worker-status")).toHaveText("completed", { timeout: 45_000 });
     await expect(page.getByTestId("review-attempt")).toHaveText("attempt 2");
     await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "false");

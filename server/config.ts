@@ -1,5 +1,12 @@
 import { homedir } from "node:os";
 import { resolve } from "node:path";
+import type { AgentId } from "./core/enums";
+
+function sandboxMode(env: NodeJS.ProcessEnv): PanelConfig["sandbox"] {
+  const v = (env.LONGTABLE_SANDBOX ?? "auto").trim().toLowerCase();
+  if (v === "off" || v === "bwrap" || v === "auto") return v;
+  throw new Error(`LONGTABLE_SANDBOX must be auto, bwrap or off (got ${JSON.stringify(env.LONGTABLE_SANDBOX)})`);
+}
 
 export interface PanelConfig {
   /** Project root (where db/migrations lives). */
@@ -10,7 +17,12 @@ export interface PanelConfig {
   host: string;
   port: number;
   tmuxSocket: string;
-  codexBin: string;
+  /** Each agent's binary (LONGTABLE_CODEX_BIN, LONGTABLE_CLAUDE_BIN, LONGTABLE_COMMAND_AGENT_BIN). */
+  agentBins: Record<AgentId, string>;
+  /** The panel's sandbox around agents: auto (bubblewrap when it works), bwrap (required), off. */
+  sandbox: "auto" | "bwrap" | "off";
+  /** Extra folders agents may write inside the sandbox (LONGTABLE_SANDBOX_WRITABLE, colon-separated), e.g. a shared build cache. */
+  sandboxWritable: string[];
   token?: string;
   viewerToken?: string;
 }
@@ -24,7 +36,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PanelConfig
     host: env.LONGTABLE_PANEL_HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 4400),
     tmuxSocket: env.LONGTABLE_TMUX_SOCKET ?? "longtable-panel",
-    codexBin: env.LONGTABLE_CODEX_BIN ?? "codex",
+    agentBins: {
+      codex: env.LONGTABLE_CODEX_BIN || "codex",
+      claude: env.LONGTABLE_CLAUDE_BIN || "claude",
+      command: env.LONGTABLE_COMMAND_AGENT_BIN || "longtable-agent",
+    },
+    sandbox: sandboxMode(env),
+    sandboxWritable: (env.LONGTABLE_SANDBOX_WRITABLE ?? "").split(":").filter((p) => p.trim() !== "").map((p) => resolve(p)),
     token: env.LONGTABLE_PANEL_TOKEN || undefined,
     viewerToken: env.LONGTABLE_PANEL_VIEWER_TOKEN || undefined,
   };

@@ -12,7 +12,7 @@ import { GUARD_HEADER, guardHeaderValue } from "./http/guard-header";
 import { resolveToken } from "./http/token";
 import { closePanel, createPanel, installPanel, type Panel } from "./panel/panel";
 import { addRepo } from "./panel/repos";
-import { reindexFromDisk } from "./panel/runs";
+import { reindexFromDisk } from "./panel/runs/rebuild";
 import { Supervisor } from "./supervisor/supervisor";
 
 export interface StartedServer {

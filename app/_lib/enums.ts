@@ -1,4 +1,4 @@
-import type { Mode, RunStatus } from "@/server/panel/enums";
+import type { Mode, RunStatus } from "@/server/core/enums";
 
 /*
  * Client copies of the DESIGN §2 enums the UI offers as choices. They are typed against the

@@ -1,4 +1,4 @@
-import { PREFLIGHT_HELP } from "@/server/panel/preflight-help";
+import { PREFLIGHT_HELP } from "@/server/panel/lifecycle/preflight-help";
 
 export { PREFLIGHT_HELP };
 

@@ -1,6 +1,6 @@
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import type { PanelWorker } from "@/server/panel/records";
-import type { RunView } from "@/server/panel/runs";
+import type { PanelWorker } from "@/server/core/records";
+import type { RunView } from "@/server/panel/runs/queries";
 import type { AppRouter } from "@/server/trpc/root";
 
 /** What each procedure returns and takes, as the browser sees it (plain JSON, no transformer). */

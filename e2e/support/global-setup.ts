@@ -2,14 +2,15 @@ import { mkdtempSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeFakeCodex } from "../../test/support/fake-codex";
-import { e2eFakeCodexScript } from "./fake-script";
+import { e2eFakeCodexScript, gatesDirOf } from "./fake-script";
 import { startServer } from "./server";
 
 export default async function globalSetup() {
   // Workers run a scripted fake codex (no network, no model): see ./fake-script.ts.
   const codexDir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-codex-")));
-  const codexBin = await makeFakeCodex(codexDir, e2eFakeCodexScript());
-  const s = await startServer({ env: { LONGTABLE_CODEX_BIN: codexBin } });
+  const codexBin = await makeFakeCodex(codexDir, e2eFakeCodexScript(gatesDirOf(join(codexDir, "codex"))));
+  // The fake keeps its script and the gates in codexDir: a folder the agents' sandbox lets it see.
+  const s = await startServer({ env: { LONGTABLE_CODEX_BIN: codexBin, LONGTABLE_SANDBOX_WRITABLE: codexDir } });
   s.child.unref();
   process.env.LTP_BASE_URL = s.baseURL;
   process.env.LTP_PORT = String(s.port);

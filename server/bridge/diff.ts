@@ -9,11 +9,13 @@
  *   `read-tree HEAD` when there is none), `git add -A`, `git write-tree`.
  * - Hunks are parsed per file, on demand, with size limits.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { gitBuffer, gitText, type WorktreeGit } from "./git";
+
+export { gitBuffer, gitText };
 
 export const RUNTIME_DIR = ".longtable-worker";
 /** Pathspec that keeps the worker runtime folder out of every listing. */
@@ -36,61 +38,6 @@ export interface DiffFile {
   newMode?: string;
   /** Set by the service when the file differs between the worker HEAD and its worktree. */
   uncommitted?: boolean;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running git with byte limits
-
-export interface GitBufferResult {
-  stdout: Buffer;
-  stderr: string;
-  code: number;
-  /** stdout was cut at `limitBytes` (the process was killed). */
-  truncated: boolean;
-}
-
-/** Run git with argv, collecting stdout as bytes, optionally stopping after `limitBytes`. Never throws. */
-export function gitBuffer(
-  cwd: string,
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; limitBytes?: number } = {},
-): Promise<GitBufferResult> {
-  return new Promise((resolvePromise) => {
-    const child = spawn("git", args as string[], { cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let truncated = false;
-    const err: Buffer[] = [];
-    const limit = options.limitBytes ?? Number.POSITIVE_INFINITY;
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (truncated) return;
-      if (size + chunk.length > limit) {
-        chunks.push(chunk.subarray(0, limit - size));
-        size = limit;
-        truncated = true;
-        child.kill("SIGKILL");
-        return;
-      }
-      chunks.push(chunk);
-      size += chunk.length;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (err.length < 64) err.push(chunk);
-    });
-    child.on("error", (error) => resolvePromise({ stdout: Buffer.alloc(0), stderr: error.message, code: 127, truncated }));
-    child.on("close", (code) => {
-      resolvePromise({ stdout: Buffer.concat(chunks, size), stderr: Buffer.concat(err).toString("utf8"), code: code ?? 1, truncated });
-    });
-    child.stdin.on("error", () => undefined);
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
-  });
-}
-
-async function gitText(cwd: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const r = await gitBuffer(cwd, args, { env });
-  if (r.code !== 0) throw new Error(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
-  return r.stdout.toString("utf8");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,28 +146,28 @@ export interface WorktreeHead {
 }
 
 /**
- * HEAD of the worktree at `worktreePath`, when it is a live git worktree whose top level is that
- * folder (a missing `.git` file would otherwise let git find the enclosing leader repository).
+ * HEAD of a worker's worktree, read through its real git dir (never its `.git` file), when the
+ * folder still exists.
  */
-export async function worktreeHead(worktreePath: string): Promise<WorktreeHead | undefined> {
-  if (!existsSync(worktreePath)) return undefined;
-  const r = await gitBuffer(worktreePath, ["rev-parse", "--show-toplevel", "--git-path", "index", "HEAD", "HEAD^{tree}"]);
+export async function worktreeHead(wt: WorktreeGit): Promise<WorktreeHead | undefined> {
+  if (!existsSync(wt.workTree)) return undefined;
+  const r = await gitBuffer(wt.workTree, ["rev-parse", "HEAD", "HEAD^{tree}"], { worktree: wt });
   if (r.code !== 0) return undefined;
-  const [top, index, head, tree] = r.stdout.toString("utf8").trim().split("\n");
-  if (!top || !index || !head || !tree || resolve(top) !== resolve(worktreePath)) return undefined;
-  return { head, tree, indexPath: resolve(worktreePath, index) };
+  const [head, tree] = r.stdout.toString("utf8").trim().split("\n");
+  if (!head || !tree) return undefined;
+  return { head, tree, indexPath: join(wt.gitDir, "index") };
 }
 
 const IGNORE_TTL_MS = 60_000;
 const ignoreCache = new Map<string, { ignored: boolean; at: number }>();
 
 /** Is the runtime folder ignored in this worktree (info/exclude, the normal case)? Cached briefly. */
-async function runtimeDirIgnored(worktreePath: string): Promise<boolean> {
-  const hit = ignoreCache.get(worktreePath);
+async function runtimeDirIgnored(wt: WorktreeGit): Promise<boolean> {
+  const hit = ignoreCache.get(wt.workTree);
   if (hit && Date.now() - hit.at < IGNORE_TTL_MS) return hit.ignored;
-  const ignored = (await gitBuffer(worktreePath, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR}/`])).code === 0;
+  const ignored = (await gitBuffer(wt.workTree, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR}/`], { worktree: wt })).code === 0;
   if (ignoreCache.size > 1000) ignoreCache.clear();
-  ignoreCache.set(worktreePath, { ignored, at: Date.now() });
+  ignoreCache.set(wt.workTree, { ignored, at: Date.now() });
   return ignored;
 }
 
@@ -235,29 +182,30 @@ export interface WorktreeSnapshot {
  * Snapshot the worktree into a tree object. The worker's own index and working files are never
  * written: git reads and writes only a temporary index (GIT_INDEX_FILE) in a temp folder.
  */
-export async function snapshotWorktree(worktreePath: string, head: Pick<WorktreeHead, "tree" | "indexPath">): Promise<WorktreeSnapshot> {
+export async function snapshotWorktree(wt: WorktreeGit, head: Pick<WorktreeHead, "tree" | "indexPath">): Promise<WorktreeSnapshot> {
   const dir = await mkdtemp(join(tmpdir(), "ltp-snap-"));
   const index = join(dir, "index");
-  const env = { ...process.env, GIT_INDEX_FILE: index, GIT_OPTIONAL_LOCKS: "0" };
+  const opts = { worktree: wt, env: { GIT_INDEX_FILE: index, GIT_OPTIONAL_LOCKS: "0" } };
+  const cwd = wt.workTree;
   try {
     const [ignored, seeded] = await Promise.all([
-      runtimeDirIgnored(worktreePath),
+      runtimeDirIgnored(wt),
       // Only for its stat cache (so unchanged files are not re-hashed): `add -A` makes the
       // temporary index match the worktree whatever it started from.
       copyFile(head.indexPath, index).then(() => true, () => false),
     ]);
-    if (!seeded) await gitText(worktreePath, ["read-tree", "HEAD"], env);
-    let add = await gitBuffer(worktreePath, ["add", "-A", "--", "."], { env });
+    if (!seeded) await gitText(cwd, ["read-tree", "HEAD"], opts);
+    let add = await gitBuffer(cwd, ["add", "-A", "--", "."], opts);
     if (add.code !== 0 && seeded) {
       // An index git cannot use as is (split index, newer format …): start from HEAD instead.
       await rm(index, { force: true });
-      await gitText(worktreePath, ["read-tree", "HEAD"], env);
-      add = await gitBuffer(worktreePath, ["add", "-A", "--", "."], { env });
+      await gitText(cwd, ["read-tree", "HEAD"], opts);
+      add = await gitBuffer(cwd, ["add", "-A", "--", "."], opts);
     }
     if (add.code !== 0) throw new Error(`git add (temporary index) failed: ${add.stderr.trim().split("\n").slice(-2).join(" ")}`);
     // Runtime files never count as changes: when the folder is not ignored, drop it from the temp index.
-    if (!ignored) await gitText(worktreePath, ["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", RUNTIME_DIR], env);
-    const tree = (await gitText(worktreePath, ["write-tree"], env)).trim();
+    if (!ignored) await gitText(cwd, ["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", RUNTIME_DIR], opts);
+    const tree = (await gitText(cwd, ["write-tree"], opts)).trim();
     return { tree, dirty: tree !== head.tree };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -512,4 +460,3 @@ export async function objectExists(repo: string, id: string, type: "commit" | "t
   return r.code === 0 ? r.stdout.toString("utf8").trim() : undefined;
 }
 
-export { gitText };

@@ -1,18 +1,20 @@
 /**
- * launch.sh — the script a worker's tmux window runs (DESIGN §3, §4 "The agent contract").
+ * launch.sh — the script a worker's tmux window runs (ARCHITECTURE.md §5 "A turn").
  *
- * The script embeds everything it needs (absolute codex and node paths, env values) because a
- * tmux server keeps the environment of whoever started it. Every embedded value is single-quoted
- * with `shellQuote` and assigned to a shell variable once; the script body only ever uses
- * "$variables", so no value is ever re-parsed by the shell. Values are never put in comments.
+ * It lives in the worker's runtime folder, outside the worktree, so the agent cannot rewrite it
+ * while bash reads it. Every embedded value is single-quoted with `shellQuote` and assigned to a
+ * shell variable once; the body only ever uses "$variables", so no value is re-parsed by the
+ * shell, and values never appear in comments. Environment values (API keys among them) are NOT
+ * embedded: the launcher reads them from a 0600 file in the panel's data dir and deletes it.
+ * The script embeds absolute paths (agent, node) because a tmux server keeps the environment of
+ * whoever started it, possibly an older server run.
  */
 import { dirname, isAbsolute, join } from "node:path";
-import { ROLE_ID_PATTERN, RUN_ID_PATTERN, WORKER_ID_PATTERN, assertId } from "../panel/ids";
+import { AGENT_IDS, type AgentId } from "../core/enums";
+import { ROLE_ID_PATTERN, RUN_ID_PATTERN, WORKER_ID_PATTERN, assertId } from "../core/ids";
 
-export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
-/** codex thread ids are UUIDs; allow a little more, but never a leading "-" (it would be a flag). */
-export const THREAD_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 export const BRIDGE_SCRIPTS = { finish: "worker-finish.mjs", paneView: "pane-view.mjs" } as const;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Absolute paths of the bridge's helper scripts for a checkout of this project at `projectRoot`. */
 export function bridgeScriptPaths(projectRoot: string): { finishScript: string; paneViewScript: string } {
@@ -33,56 +35,18 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export interface CodexExecArgsInput {
-  worktreePath: string;
-  outputSchemaPath: string;
-  lastMessagePath: string;
-  /** Follow-up turn: `resume <threadId>`. */
-  resumeThreadId?: string;
-  /** Extra codex exec options (e.g. ["-m", "gpt-5", "-c", "model_provider=…"]), placed before `resume` / `-`. */
-  extraArgs?: readonly string[];
-}
-
-/**
- * argv (without the codex binary) of one agent turn. Prompt comes from stdin ("-").
- * New session:  exec --json -s workspace-write -C <wt> --skip-git-repo-check --output-schema <f> -o <f> -
- * Follow-up:    exec --json -s workspace-write -C <wt> --skip-git-repo-check --output-schema <f> -o <f> resume <thread_id> -
- * All options stay before `resume`: `-s` and `-C` are options of `exec` only and codex rejects
- * them after the subcommand (checked with codex-cli 0.169.0); `--json`, `-o`, `--output-schema`
- * and `--skip-git-repo-check` are accepted on either side in 0.169.0, but `--output-schema` is
- * not global in every codex version, so before `resume` is the order that always parses.
- */
-export function codexExecArgs(input: CodexExecArgsInput): string[] {
-  const args = [
-    "exec",
-    "--json",
-    "-s", "workspace-write",
-    "-C", input.worktreePath,
-    "--skip-git-repo-check",
-    "--output-schema", input.outputSchemaPath,
-    "-o", input.lastMessagePath,
-    ...(input.extraArgs ?? []),
-  ];
-  if (input.resumeThreadId !== undefined) {
-    if (!THREAD_ID_PATTERN.test(input.resumeThreadId)) {
-      throw new Error(`invalid codex thread id: ${JSON.stringify(input.resumeThreadId)}`);
-    }
-    args.push("resume", input.resumeThreadId);
-  }
-  args.push("-");
-  return args;
-}
-
-/** The runtime files the launcher touches; `workerRuntimePaths(worktree)` (server/panel/machine) fits. */
+/** The runtime files the launcher touches (see server/bridge/layout.ts workerLayout). */
 export interface LauncherPaths {
-  taskPath: string;
+  /** What the agent reads on stdin: task.md, or the follow-up text. */
+  promptPath: string;
   resultPath: string;
   logPath: string;
   exitCodePath: string;
   commitPath: string;
   agentEventsPath: string;
   lastMessagePath: string;
-  mailboxPath: string;
+  /** The 0600 environment file (NUL-separated NAME=value) in the panel's data dir; deleted once read. */
+  envFile: string;
 }
 
 export interface LauncherInput {
@@ -92,25 +56,27 @@ export interface LauncherInput {
   runId: string;
   /** 1 for the first launch; > 1 is written into the commit message. */
   attempt: number;
+  /** A follow-up turn (resuming `threadId`). */
+  followUp?: { threadId: string };
+  agent: AgentId;
   worktreePath: string;
+  /** The worktree's real git dir (the finish step never reads the worktree's `.git` file). */
+  gitDir: string;
   paths: LauncherPaths;
   /** The run's stop-requested marker: when it exists at start, the agent is not run. */
   stopFilePath: string;
-  outputSchemaPath: string;
-  /** Absolute path of the codex binary (LONGTABLE_CODEX_BIN resolved). */
-  codexBin: string;
+  /** Absolute path of the agent binary. */
+  agentBin: string;
+  /** The agent's argv (from its adapter). */
+  agentArgs: readonly string[];
+  /** The sandbox command that wraps the agent (bwrap and its arguments, ending with "--"), or none. */
+  sandbox?: readonly string[];
   /** Absolute path of node (process.execPath). Its directory is put first on PATH. */
   nodeBin: string;
   /** Absolute path of server/bridge/worker-finish.mjs. */
   finishScript: string;
-  /** Absolute path of pane-view.mjs; defaults to the one next to finishScript. */
-  paneViewScript?: string;
-  /** Extra environment exported before the agent runs (names must match ENV_NAME_PATTERN). */
-  env?: Record<string, string>;
-  /** Extra codex exec options (see codexExecArgs). */
-  codexArgs?: readonly string[];
-  /** Follow-up turn: resume this codex thread with the message file on stdin instead of task.md. */
-  resume?: { threadId: string; messagePath: string };
+  /** Absolute path of server/bridge/pane-view.mjs. */
+  paneViewScript: string;
 }
 
 function assertAbsolute(value: unknown, what: string): asserts value is string {
@@ -129,33 +95,38 @@ function validate(input: LauncherInput): void {
   assertId(WORKER_ID_PATTERN, input.workerId, "worker id");
   assertId(ROLE_ID_PATTERN, input.role, "role id");
   assertId(RUN_ID_PATTERN, input.runId, "run id");
+  if (!(AGENT_IDS as readonly string[]).includes(input.agent)) throw new Error(`unknown agent ${JSON.stringify(input.agent)}`);
   assertText(input.label, "label");
   if (!Number.isInteger(input.attempt) || input.attempt < 1) {
     throw new Error(`attempt must be a positive integer, got ${JSON.stringify(input.attempt)}`);
   }
   assertAbsolute(input.worktreePath, "worktreePath");
-  for (const key of [
-    "taskPath", "resultPath", "logPath", "exitCodePath", "commitPath", "agentEventsPath", "lastMessagePath", "mailboxPath",
-  ] as const) {
+  assertAbsolute(input.gitDir, "gitDir");
+  for (const key of ["promptPath", "resultPath", "logPath", "exitCodePath", "commitPath", "agentEventsPath", "lastMessagePath", "envFile"] as const) {
     assertAbsolute(input.paths?.[key], `paths.${key}`);
   }
   assertAbsolute(input.stopFilePath, "stopFilePath");
-  assertAbsolute(input.outputSchemaPath, "outputSchemaPath");
-  assertAbsolute(input.codexBin, "codexBin");
+  assertAbsolute(input.agentBin, "agentBin");
   assertAbsolute(input.nodeBin, "nodeBin");
   assertAbsolute(input.finishScript, "finishScript");
-  if (input.paneViewScript !== undefined) assertAbsolute(input.paneViewScript, "paneViewScript");
-  for (const [name, value] of Object.entries(input.env ?? {})) {
-    if (!ENV_NAME_PATTERN.test(name)) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
-    assertText(value, `env.${name}`);
+  assertAbsolute(input.paneViewScript, "paneViewScript");
+  for (const arg of input.agentArgs) assertText(arg, "agent argument");
+  for (const arg of input.sandbox ?? []) assertText(arg, "sandbox argument");
+  if (input.sandbox && input.sandbox.length > 0) assertAbsolute(input.sandbox[0], "sandbox binary");
+  if (input.followUp && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(input.followUp.threadId)) {
+    throw new Error(`invalid thread id: ${JSON.stringify(input.followUp.threadId)}`);
   }
-  for (const arg of input.codexArgs ?? []) assertText(arg, "codexArgs entry");
-  if (input.resume) {
-    if (!THREAD_ID_PATTERN.test(input.resume.threadId)) {
-      throw new Error(`invalid codex thread id: ${JSON.stringify(input.resume.threadId)}`);
-    }
-    assertAbsolute(input.resume.messagePath, "resume.messagePath");
-  }
+}
+
+/** The text of the environment file: NUL-separated NAME=value pairs (names checked, values verbatim). */
+export function envFileText(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([name, value]) => {
+      if (!ENV_NAME_PATTERN.test(name)) throw new Error(`invalid environment variable name ${JSON.stringify(name)}`);
+      assertText(value, `env.${name}`);
+      return `${name}=${value}\0`;
+    })
+    .join("");
 }
 
 /** The text of launch.sh for one agent turn of one worker. Throws on invalid input. */
@@ -163,44 +134,32 @@ export function launcherScript(input: LauncherInput): string {
   validate(input);
   const q = shellQuote;
   const p = input.paths;
-  const followUp = input.resume !== undefined;
-  const agentArgs = codexExecArgs({
-    worktreePath: input.worktreePath,
-    outputSchemaPath: input.outputSchemaPath,
-    lastMessagePath: p.lastMessagePath,
-    resumeThreadId: input.resume?.threadId,
-    extraArgs: input.codexArgs,
-  });
-  const paneView = input.paneViewScript ?? join(/*turbopackIgnore: true*/ dirname(input.finishScript), BRIDGE_SCRIPTS.paneView);
   const vars: [string, string][] = [
     ["worker_id", input.workerId],
     ["role", input.role],
     ["label", input.label],
     ["run_id", input.runId],
     ["attempt", String(input.attempt)],
-    ["follow_up", followUp ? "1" : "0"],
-    ["thread_id", input.resume?.threadId ?? ""],
+    ["agent", input.agent],
+    ["follow_up", input.followUp ? "1" : "0"],
+    ["thread_id", input.followUp?.threadId ?? ""],
     ["worktree", input.worktreePath],
-    ["runtime_dir", dirname(p.resultPath)],
-    ["task_path", p.taskPath],
-    ["agent_input", input.resume?.messagePath ?? p.taskPath],
+    ["git_dir", input.gitDir],
+    ["agent_input", p.promptPath],
     ["result_path", p.resultPath],
     ["log_path", p.logPath],
     ["exit_path", p.exitCodePath],
     ["commit_path", p.commitPath],
     ["events_path", p.agentEventsPath],
     ["last_message_path", p.lastMessagePath],
-    ["mailbox_path", p.mailboxPath],
+    ["env_file", p.envFile],
     ["stop_file", input.stopFilePath],
-    ["schema_path", input.outputSchemaPath],
-    ["codex_bin", input.codexBin],
+    ["agent_bin", input.agentBin],
     ["node_bin", input.nodeBin],
     ["node_dir", dirname(input.nodeBin)],
     ["finish_script", input.finishScript],
-    ["pane_view", paneView],
+    ["pane_view", input.paneViewScript],
   ];
-  const envLines = Object.entries(input.env ?? {}).map(([name, value]) => `export ${name}=${q(value)}`);
-
   return [
     "#!/usr/bin/env bash",
     "# LongTable Panel worker launcher (generated by server/bridge/launcher.ts; do not edit).",
@@ -208,18 +167,23 @@ export function launcherScript(input: LauncherInput): string {
     "set -u",
     "",
     ...vars.map(([name, value]) => `${name}=${q(value)}`),
-    `agent_args=(${agentArgs.map(q).join(" ")})`,
-    "",
-    ...envLines,
-    'export PATH="$node_dir:${PATH:-/usr/local/bin:/usr/bin:/bin}"',
+    `agent_args=(${input.agentArgs.map(q).join(" ")})`,
+    `sandbox=(${(input.sandbox ?? []).map(q).join(" ")})`,
     "",
     "log_line() {",
     "  printf '%s %s\\n' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" \"$*\" >> \"$log_path\" 2>/dev/null || true",
     "}",
     "",
-    'mkdir -p "$runtime_dir"',
+    "# The agent's environment comes from a 0600 file in the panel's data dir (never from this",
+    "# script, which sits in the repository's run folder); it is deleted once read.",
+    'if [ -r "$env_file" ]; then',
+    "  while IFS= read -r -d '' kv; do export \"$kv\"; done < \"$env_file\"",
+    '  rm -f "$env_file"',
+    "fi",
+    'export PATH="$node_dir:${PATH:-/usr/local/bin:/usr/bin:/bin}"',
+    "",
     'if [ "$follow_up" = 1 ]; then turn_kind="follow-up (thread $thread_id)"; else turn_kind="new session"; fi',
-    'log_line "started worker=$worker_id role=$role run=$run_id attempt=$attempt turn=$turn_kind"',
+    'log_line "started worker=$worker_id role=$role run=$run_id attempt=$attempt agent=$agent turn=$turn_kind sandbox=${#sandbox[@]}"',
     "",
     'if [ -e "$stop_file" ]; then',
     '  log_line "stop requested before launch; agent not started"',
@@ -232,9 +196,11 @@ export function launcherScript(input: LauncherInput): string {
     "",
     "printf '%s\\n' '━━━ LongTable panel worker ━━━'",
     "printf '  %-10s %s\\n' 'role:' \"$label ($role)\"",
+    "printf '  %-10s %s\\n' 'agent:' \"$agent\"",
     "printf '  %-10s %s\\n' 'worker:' \"$worker_id (attempt $attempt)\"",
     "printf '  %-10s %s\\n' 'run:' \"$run_id\"",
     "printf '  %-10s %s\\n' 'worktree:' \"$worktree\"",
+    "if [ ${#sandbox[@]} -gt 0 ]; then printf '  %-10s %s\\n' 'sandbox:' 'bubblewrap (worktree writable, the rest read-only)'; else printf '  %-10s %s\\n' 'sandbox:' \"the agent's own\"; fi",
     "printf '  %-10s %s\\n' 'turn:' \"$turn_kind\"",
     "printf '  %-10s %s\\n\\n' 'started:' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"",
     "",
@@ -250,19 +216,19 @@ export function launcherScript(input: LauncherInput): string {
     'elif [ ! -r "$agent_input" ]; then',
     '  reason="agent input file is missing: $agent_input"',
     "  agent_code=1",
-    'elif [ ! -x "$codex_bin" ]; then',
-    '  reason="agent binary is not executable: $codex_bin"',
+    'elif [ ! -x "$agent_bin" ]; then',
+    '  reason="agent binary is not executable: $agent_bin"',
     "  agent_code=127",
     "else",
-    '  log_line "running codex exec ($turn_kind)"',
+    '  log_line "running $agent ($turn_kind)"',
     "  # The pane view must never take the agent down: without it the raw events are shown, and",
-    "  # GNU tee -p keeps writing the events file if the view dies (no SIGPIPE reaches codex).",
-    '  if [ -r "$pane_view" ]; then view=("$node_bin" "$pane_view"); else view=(cat); log_line "pane view missing: $pane_view"; fi',
+    "  # GNU tee -p keeps writing the events file if the view dies (no SIGPIPE reaches the agent).",
+    '  if [ -r "$pane_view" ]; then view=("$node_bin" "$pane_view" "$agent"); else view=(cat); log_line "pane view missing: $pane_view"; fi',
     "  tee_args=(-a)",
     "  if tee -p /dev/null </dev/null >/dev/null 2>&1; then tee_args=(-a -p); fi",
-    "  # JSONL events: appended to the events file and shown in the pane as short lines.",
+    "  # Events (stdout): appended to the events file and shown in the pane as short lines.",
     "  # stderr: shown in the pane and kept in worker.log. stdin: the task (or follow-up) file.",
-    '  "$codex_bin" "${agent_args[@]}" < "$agent_input" 2> >(tee -a "$log_path" >&2) \\',
+    '  "${sandbox[@]}" "$agent_bin" "${agent_args[@]}" < "$agent_input" 2> >(tee -a "$log_path" >&2) \\',
     '    | tee "${tee_args[@]}" "$events_path" \\',
     '    | "${view[@]}"',
     '  pipe_status=("${PIPESTATUS[@]}")',
@@ -275,9 +241,9 @@ export function launcherScript(input: LauncherInput): string {
     'log_line "agent exited with code $agent_code${agent_signal:+ (SIG$agent_signal)}"',
     "",
     "finish_args=(",
-    '  --worker-id "$worker_id" --role "$role" --label "$label" --run-id "$run_id" --attempt "$attempt"',
-    '  --worktree "$worktree" --last-message "$last_message_path" --result "$result_path"',
-    '  --exit-file "$exit_path" --commit-file "$commit_path" --log "$log_path"',
+    '  --agent "$agent" --worker-id "$worker_id" --role "$role" --label "$label" --run-id "$run_id" --attempt "$attempt"',
+    '  --worktree "$worktree" --git-dir "$git_dir" --last-message "$last_message_path" --events "$events_path"',
+    '  --result "$result_path" --exit-file "$exit_path" --commit-file "$commit_path" --log "$log_path"',
     '  --exit-code "$agent_code" --stop-file "$stop_file" --follow-up "$follow_up"',
     ")",
     'if [ -n "$agent_signal" ]; then finish_args+=(--signal "$agent_signal"); fi',

@@ -9,8 +9,7 @@
  *   has it checked out (git refuses rather than overwrite local changes), elsewhere by
  *   `git update-ref <ref> <new> <old>` (fails when the branch moved meanwhile).
  */
-import { gitBuffer, gitText } from "./diff";
-import { runGit } from "./git";
+import { gitBuffer, gitText, runGit } from "./git";
 import { listWorktrees } from "./worktree";
 
 const SHIM_IDENTITY = {
@@ -72,7 +71,7 @@ async function shimCommit(repo: string, ours: string, base: string, oursTree?: s
   const cached = shimCache.get(key);
   if (cached) return cached;
   const tree = oursTree ?? (await gitText(repo, ["rev-parse", "--verify", "--end-of-options", `${ours}^{tree}`])).trim();
-  const commit = (await gitText(repo, ["commit-tree", tree, "-p", ours, "-p", base, "-m", "longtable-panel merge-base shim"], { ...process.env, ...SHIM_IDENTITY })).trim();
+  const commit = (await gitText(repo, ["commit-tree", tree, "-p", ours, "-p", base, "-m", "longtable-panel merge-base shim"], { env: SHIM_IDENTITY })).trim();
   if (shimCache.size > 1000) shimCache.clear();
   shimCache.set(key, commit);
   return commit;
@@ -204,21 +203,6 @@ export async function checkoutOf(repo: string, branch: string): Promise<string |
   return entries.find((e) => e.branch === branch && !e.prunable)?.path;
 }
 
-/** Paths with local changes (staged, unstaged or untracked) in a checkout; never writes its index. */
-export async function dirtyPaths(checkout: string): Promise<string[]> {
-  const r = await gitBuffer(checkout, ["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  if (r.code !== 0) return [];
-  const tokens = r.stdout.toString("utf8").split("\0");
-  const out: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.length < 4) continue;
-    out.push(t.slice(3));
-    if (t[0] === "R" || t[0] === "C") out.push(tokens[++i] ?? ""); // -z: the rename source follows
-  }
-  return out.filter(Boolean);
-}
-
 export type MoveOutcome =
   | { ok: true; movedBy: "merge-ff"; checkout: string }
   | { ok: true; movedBy: "update-ref" }
@@ -236,8 +220,9 @@ export async function moveBranch(repo: string, branch: string, newCommit: string
     if (head.code !== 0 || head.stdout.trim() !== oldCommit) {
       return { ok: false, reason: "moved", checkout, message: `${branch} moved since the merge was prepared (now ${head.stdout.trim().slice(0, 12) || "unknown"}, expected ${oldCommit.slice(0, 12)})` };
     }
-    const r = await runGit(checkout, ["merge", "--ff-only", "--no-autostash", "--no-stat", "-q", newCommit], {
-      env: { ...process.env, GIT_REFLOG_ACTION: reflogMessage, GIT_MERGE_AUTOEDIT: "no" },
+    // --no-overwrite-ignore: an ignored file in the checkout (a local .env) is never replaced.
+    const r = await runGit(checkout, ["merge", "--ff-only", "--no-overwrite-ignore", "--no-autostash", "--no-stat", "-q", newCommit], {
+      env: { GIT_REFLOG_ACTION: reflogMessage, GIT_MERGE_AUTOEDIT: "no" },
     });
     if (r.code !== 0) {
       return { ok: false, reason: "refused", checkout, message: (r.stderr || r.stdout).trim().replace(/^error: /, "").replace(/\s*\n\s*/g, " ").replace(/\s*Aborting$/, "") };
@@ -256,7 +241,7 @@ export async function commitTree(repo: string, tree: string, parents: readonly s
   const args = ["commit-tree", tree];
   for (const p of parents) args.push("-p", p);
   args.push("-F", "-");
-  const r = await gitBuffer(repo, args, { input: message, env: { ...process.env, ...env } });
+  const r = await gitBuffer(repo, args, { input: message, env });
   if (r.code !== 0) throw new Error(r.stderr.trim().split("\n").slice(-3).join(" ") || "git commit-tree failed");
   return r.stdout.toString("utf8").trim();
 }

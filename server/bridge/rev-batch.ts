@@ -4,6 +4,7 @@
  * every process is ended when the panel closes (closeRevResolvers).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { GIT_HARDENING, gitEnv } from "./git";
 
 const IDLE_MS = 30_000;
 
@@ -15,7 +16,7 @@ class Resolver {
   dead = false;
 
   constructor(private repo: string, private onExit: () => void) {
-    this.child = spawn("git", ["cat-file", "--batch-check"], { cwd: repo, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = spawn("git", [...GIT_HARDENING, "cat-file", "--batch-check"], { cwd: repo, env: gitEnv() as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8");
     this.child.stdout.on("data", (chunk: string) => {
       this.buffer += chunk;

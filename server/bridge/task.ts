@@ -1,5 +1,5 @@
-import type { PanelRun, PanelWorker } from "../panel/records";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "../panel/records";
+import type { PanelRun, PanelWorker } from "../core/records";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "../core/records";
 
 const MODE_GUIDANCE: Record<string, string> = {
   review: "Review the work. You may take notes in the worktree, but keep edits to what your role needs.",
@@ -26,15 +26,12 @@ export function workerTaskText(run: PanelRun, worker: PanelWorker, brief: string
     `- ${MODE_GUIDANCE[run.mode] ?? MODE_GUIDANCE.review}`,
     "- Work only inside your writable worker worktree; never change the leader checkout.",
     "- Do not expose or persist hidden reasoning, private tool traces or chain-of-thought.",
+    "- Your changes are committed for you when you finish; do not run git commit yourself.",
     "- Your final message must be JSON matching the output schema, with exactly these fields:",
     `  ${JSON.stringify(Object.keys(PANEL_WORKER_OUTPUT_SCHEMA.properties))}`,
     `- Use role ${JSON.stringify(worker.role)} and label ${JSON.stringify(worker.label)}; status is completed, blocked or error.`,
     "",
     `Writable worker worktree: ${worker.worktreePath}`,
-    `Result path: ${worker.resultPath}`,
-    `Log path: ${worker.logPath}`,
-    `Worker mailbox: ${worker.mailboxPath}`,
-    `Worker task lifecycle state: ${worker.taskStatePath}`,
     "",
     "Research object:",
     run.prompt,

@@ -24,6 +24,15 @@ export interface TmuxResult {
 export const SESSION_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 export const PANE_ID_PATTERN = /^%\d+$/;
 
+/**
+ * tmux expands formats in a start directory (`-c`): `#(cmd)` there runs cmd. A path only ever
+ * reaches tmux through this (each `#` doubled), so a repository path cannot run anything.
+ */
+export function tmuxLiteral(path: string): string {
+  if (path.includes("\0") || /[\r\n]/.test(path)) throw new Error("a tmux start directory cannot contain NUL or newlines");
+  return path.replace(/#/g, "##");
+}
+
 export function sessionNameFor(runId: string): string {
   const name = `ltp-${runId}`;
   if (!SESSION_PATTERN.test(name)) throw new Error(`invalid tmux session name ${JSON.stringify(name)}`);
@@ -106,7 +115,8 @@ export class Tmux {
     if (!SESSION_PATTERN.test(session) || !SESSION_PATTERN.test(window)) throw new Error("invalid tmux session or window name");
     const fmt = "#{pane_id}\t#{window_index}";
     const prefix = ["start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";", "set-option", "-g", "history-limit", "20000", ";"];
-    const newWindow = ["new-window", "-d", "-t", `=${session}:`, "-n", window, "-c", cwd, "-P", "-F", fmt, ...argv];
+    const dir = tmuxLiteral(cwd);
+    const newWindow = ["new-window", "-d", "-t", `=${session}:`, "-n", window, "-c", dir, "-P", "-F", fmt, ...argv];
     let out: string | undefined;
     if (this.knownSessions.has(session)) {
       const r = await this.run([...prefix, ...newWindow]);
@@ -117,7 +127,7 @@ export class Tmux {
       const has = await this.run(["has-session", "-t", `=${session}`]);
       const create = has.code === 0
         ? newWindow
-        : ["new-session", "-d", "-s", session, "-n", window, "-c", cwd, "-x", "200", "-y", "50", "-P", "-F", fmt, ...argv];
+        : ["new-session", "-d", "-s", session, "-n", window, "-c", dir, "-x", "200", "-y", "50", "-P", "-F", fmt, ...argv];
       out = await this.ok([...prefix, ...create]);
     }
     this.knownSessions.add(session);
@@ -129,7 +139,7 @@ export class Tmux {
   /** Run `argv` again in an existing pane (follow-up turns, relaunch into a dead pane). */
   async respawn(paneId: string, cwd: string, argv: readonly string[]): Promise<void> {
     if (!PANE_ID_PATTERN.test(paneId)) throw new Error("invalid pane id");
-    await this.ok(["respawn-pane", "-k", "-t", paneId, "-c", cwd, ...argv]);
+    await this.ok(["respawn-pane", "-k", "-t", paneId, "-c", tmuxLiteral(cwd), ...argv]);
   }
 
   async killPane(paneId: string): Promise<boolean> {

@@ -1,12 +1,17 @@
-#!/usr/bin/env node
 /**
- * worker-finish.mjs — run by a worker's launch.sh after the agent (codex exec) has exited.
+ * worker-finish.mjs — run by a worker's launch.sh after the agent has exited, OUTSIDE the agent's
+ * sandbox (ARCHITECTURE.md §5, §6). Everything it reads that the agent could have written (its
+ * final message, its event stream, the worktree) is data: files are read without following
+ * symlinks and size-capped, and git runs with hooks off, fsmonitor off, and the worktree's real
+ * git dir (`--git-dir`, never the worktree's `.git` file, which the agent can rewrite).
  *
- * Plain Node ESM, no dependencies outside node:* (launch.sh runs it with an absolute node path,
- * possibly from a tmux server started long ago). It:
- *   1. reads the agent's last message (`codex exec -o <file>`), parses it as JSON (or the last
- *      {...} object inside it) and re-serializes it to exactly the worker result fields;
- *      a missing / invalid message (or a failed agent without a result) becomes an `error` result;
+ * Plain Node ESM, no dependencies outside node:* and this project's plain helpers (launch.sh
+ * runs it with an absolute node path, possibly from a tmux server started long ago). It:
+ *   1. asks the agent's adapter (server/agents/<agent>/result.mjs) for the final answer (codex:
+ *      the `-o` last-message file; Claude Code: the `result` line of its event stream), parses it
+ *      as JSON (or the last {...} object inside it) and re-serializes it to exactly the worker
+ *      result fields; a missing / invalid answer (or a failed agent without one) becomes an
+ *      `error` result;
  *   2. writes result.exit.json {exitCode, completedAt};
  *   3. commits the worktree's changes (never anything under .longtable-worker/) with a fixed author;
  *   4. writes `git rev-parse HEAD` to result.json.commit;
@@ -15,26 +20,24 @@
  * and appends readable lines to worker.log.
  *
  * Usage (every value is its own argv element; a value may start with "-"):
- *   node worker-finish.mjs --worker-id <id> --role <role> --label <label> --run-id <runId>
- *     --attempt <n> --worktree <dir> --last-message <file> --result <file> --exit-file <file>
- *     --commit-file <file> --log <file> --exit-code <n>
+ *   node worker-finish.mjs --agent <codex|claude|command> --worker-id <id> --role <role> --label <label>
+ *     --run-id <runId> --attempt <n> --worktree <dir> --git-dir <dir> --last-message <file>
+ *     --events <file> --result <file> --exit-file <file> --commit-file <file> --log <file> --exit-code <n>
  *     [--stop-file <file>] [--follow-up 0|1] [--signal INT|TERM] [--reason <text>]
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import {
-  appendFileSync, closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { appendFileNoFollowSync, readFileNoFollowSync, writeFileAtomicSync } from "./safe-fs.mjs";
+
 
 /**
  * @typedef {{role: string, label: string, status: "completed" | "blocked" | "error", summary: string,
  *   claims: string[], objections: string[], openQuestions: string[], evidenceRefs: string[], error: string}} WorkerResultRecord
  * @typedef {{role?: string, label?: string}} ResultWorker
- * @typedef {{workerId: string, role: string, label: string, runId?: string, attempt: number, worktree: string,
- *   lastMessage: string, result: string, exitFile: string, commitFile: string, log: string, exitCode: number,
- *   stopFile?: string, followUp: boolean, signal?: string, reason?: string}} FinishOptions
+ * @typedef {{agent: string, workerId: string, role: string, label: string, runId?: string, attempt: number, worktree: string,
+ *   gitDir: string, lastMessage: string, events?: string, result: string, exitFile: string, commitFile: string, log: string,
+ *   exitCode: number, stopFile?: string, followUp: boolean, signal?: string, reason?: string}} FinishOptions
  */
 
 export const RESULT_STATUSES = ["completed", "blocked", "error"];
@@ -260,9 +263,13 @@ export function errorResult(worker, reason) {
 
 const SIGNAL_NAMES = { 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 13: "SIGPIPE", 15: "SIGTERM" };
 
-/** "codex exec exited 3", with a hint for 126/127 and signal exits (128+n). @param {number} exitCode @param {string} [signal] @returns {string} */
-export function describeExit(exitCode, signal) {
-  let text = `codex exec exited ${exitCode}`;
+/** How each agent is named in an exit message. */
+export const AGENT_COMMANDS = { codex: "codex exec", claude: "claude", command: "the agent command" };
+export const AGENTS = Object.keys(AGENT_COMMANDS);
+
+/** "codex exec exited 3", with a hint for 126/127 and signal exits (128+n). @param {number} exitCode @param {string} [signal] @param {string} [agent] @returns {string} */
+export function describeExit(exitCode, signal, agent = "codex") {
+  let text = `${AGENT_COMMANDS[agent] ?? "the agent"} exited ${exitCode}`;
   if (exitCode === 127) text += " (agent binary not found)";
   else if (exitCode === 126) text += " (agent binary not executable)";
   else if (exitCode > 128 && exitCode < 160) text += ` (killed by ${SIGNAL_NAMES[exitCode - 128] ?? `signal ${exitCode - 128}`})`;
@@ -276,14 +283,14 @@ export function describeExit(exitCode, signal) {
  * the file was too large to read), readError?: string, exitCode: number, worker: {role,label}, reason?: string (set by
  * the launcher when the agent could not even start), stopRequested?: boolean, signal?: string}.
  * Returns {result, valid: boolean (the agent's own result was used), problem?: string}.
- * @param {{output: Uint8Array | string | undefined, outputBytes?: number, readError?: string, exitCode: number,
- *   worker?: ResultWorker, reason?: string, stopRequested?: boolean, signal?: string}} options
+ * @param {{output: Uint8Array | string | undefined, outputBytes?: number, readError?: string, outputProblem?: string, exitCode: number,
+ *   worker?: ResultWorker, reason?: string, stopRequested?: boolean, signal?: string, agent?: string}} options
  * @returns {{result: WorkerResultRecord, valid: boolean, problem?: string}}
  */
 export function buildWorkerResult(options) {
   const { output, exitCode, worker } = options;
   const failed = exitCode !== 0;
-  const exitText = options.reason ? options.reason : describeExit(exitCode, options.signal);
+  const exitText = options.reason ? options.reason : describeExit(exitCode, options.signal, options.agent);
   const prefix = options.stopRequested && failed ? "stopped on request: " : "";
   let problem;
   if (options.readError !== undefined && output === undefined) {
@@ -291,7 +298,7 @@ export function buildWorkerResult(options) {
   } else if (options.outputBytes !== undefined && output === undefined) {
     problem = `agent output was too large to parse (${options.outputBytes} bytes)`;
   } else if (output === undefined) {
-    problem = failed || options.reason ? undefined : "agent wrote no final message";
+    problem = options.outputProblem ?? (failed || options.reason ? undefined : "agent wrote no final message");
   } else {
     const text = decodeAgentOutput(output);
     const parsed = extractJsonObject(text);
@@ -313,38 +320,39 @@ export function buildWorkerResult(options) {
 // Files and git
 // ---------------------------------------------------------------------------------------------
 
-/** Writes `text` to `path` atomically: a temp file in the same directory, then rename. */
-export function writeFileAtomicSync(path, text) {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+/** The largest agent output file (final message, event stream) read at all. */
+const MAX_READ = RESULT_LIMITS.maxReadBytes;
+
+/** A file the agent may have produced, read as data: no symlinks, size-capped. */
+function readAgentFile(path) {
+  if (!path) return {};
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    const file = readFileNoFollowSync(path, MAX_READ);
+    if (!file) return {};
+    if (file.truncated) return { tooLarge: file.size };
+    return { data: file.data };
   } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }
 
-function readOutput(path) {
-  if (!path || !existsSync(path)) return { output: undefined };
-  let fd;
-  try {
-    fd = openSync(path, "r");
-    const size = fstatSync(fd).size;
-    if (size > RESULT_LIMITS.maxReadBytes) return { output: undefined, outputBytes: size };
-    const buffer = Buffer.alloc(size);
-    let offset = 0;
-    while (offset < size) {
-      const n = readSync(fd, buffer, offset, size - offset, offset);
-      if (n === 0) break;
-      offset += n;
-    }
-    return { output: buffer.subarray(0, offset) };
-  } catch (error) {
-    return { output: undefined, readError: error instanceof Error ? error.message : String(error) };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+/**
+ * The agent's final answer, from the agent's adapter (server/agents/<agent>/result.mjs): it gets
+ * the bytes of the last-message file and of the event stream, and says which holds the answer.
+ * @param {FinishOptions} options
+ * @returns {Promise<{output?: Uint8Array, outputBytes?: number, readError?: string, problem?: string, session?: string}>}
+ */
+export async function readAgentOutput(options) {
+  const last = readAgentFile(options.lastMessage);
+  const events = options.events ? readAgentFile(options.events) : {};
+  if (last.tooLarge !== undefined && options.agent === "codex") return { outputBytes: last.tooLarge };
+  const adapter = await import(`../agents/${options.agent}/result.mjs`);
+  const answer = adapter.agentOutput({
+    lastMessage: last.data,
+    lastMessageProblem: last.error ? `could not read the agent's final message: ${capString(last.error, 300)}` : undefined,
+    events: events.data,
+  });
+  return { output: answer.output, problem: answer.problem, session: answer.session };
 }
 
 /** Environment for git: no inherited repository overrides, fixed worker identity. */
@@ -353,7 +361,7 @@ export function workerGitEnv(base = process.env) {
   for (const name of [
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE",
-    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF",
   ]) delete env[name];
   env.GIT_AUTHOR_NAME = WORKER_COMMIT_NAME;
   env.GIT_AUTHOR_EMAIL = WORKER_COMMIT_EMAIL;
@@ -363,10 +371,15 @@ export function workerGitEnv(base = process.env) {
   return env;
 }
 
-function git(worktree, args) {
-  return execFileSync("git", ["-C", worktree, ...args], {
+/** Hooks off, fsmonitor off, no submodule recursion: nothing the agent wrote is run (see server/bridge/git.ts). */
+export const GIT_HARDENING = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
+
+/** git in the worktree through its real git dir (never the worktree's `.git` file, which the agent can rewrite). */
+function gitIn(worktree, gitDir, args) {
+  return execFileSync("git", [...GIT_HARDENING, ...args], {
+    cwd: worktree,
     encoding: "utf8",
-    env: workerGitEnv(),
+    env: { ...workerGitEnv(), GIT_DIR: gitDir, GIT_WORK_TREE: worktree },
     stdio: ["ignore", "pipe", "pipe"],
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -378,9 +391,9 @@ function gitErrorText(error) {
   return message.split("\n").slice(0, 3).join(" | ").slice(0, 500);
 }
 
-function runtimeDirIgnored(worktree) {
+function runtimeDirIgnored(git) {
   try {
-    git(worktree, ["check-ignore", "-q", "--no-index", `${RUNTIME_DIR_NAME}/`]);
+    git(["check-ignore", "-q", "--no-index", `${RUNTIME_DIR_NAME}/`]);
     return true;
   } catch {
     return false;
@@ -402,22 +415,23 @@ export function workerCommitMessage(workerId, attempt = 1, followUp = false) {
  * @param {string} message
  * @returns {{committed: boolean, files: number, head: string | undefined, error: string | undefined}}
  */
-export function commitWorktree(worktree, message) {
+export function commitWorktree(worktree, message, gitDir) {
+  const git = (args) => gitIn(worktree, gitDir, args);
   /** @type {{committed: boolean, files: number, head: string | undefined, error: string | undefined}} */
   const outcome = { committed: false, files: 0, head: undefined, error: undefined };
   try {
-    const status = git(worktree, ["status", "--porcelain", "--untracked-files=all", "--", ".", RUNTIME_PATHSPEC]);
+    const status = git(["status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all", "--", ".", RUNTIME_PATHSPEC]);
     const lines = status.split("\n").filter((line) => line.trim() !== "");
     if (lines.length > 0) {
       // When the runtime folder is ignored (info/exclude, the normal case) `add -A .` skips it, and
       // naming it in an exclude pathspec would make git fail with "paths are ignored"; when it
       // is not ignored, the exclude pathspec keeps it out.
-      git(worktree, runtimeDirIgnored(worktree) ? ["add", "-A", "--", "."] : ["add", "-A", "--", ".", RUNTIME_PATHSPEC]);
+      git(runtimeDirIgnored(git) ? ["add", "-A", "--", "."] : ["add", "-A", "--", ".", RUNTIME_PATHSPEC]);
       // Defensive: whatever put runtime files in the index (an agent's `git add -f`), unstage them.
-      git(worktree, ["reset", "-q", "--", RUNTIME_DIR_NAME]);
-      const staged = git(worktree, ["diff", "--cached", "--name-only", "-z"]).split("\0").filter(Boolean);
+      git(["reset", "-q", "--", RUNTIME_DIR_NAME]);
+      const staged = git(["diff", "--cached", "--name-only", "-z"]).split("\0").filter(Boolean);
       if (staged.length > 0) {
-        git(worktree, [
+        git([
           "-c", `user.name=${WORKER_COMMIT_NAME}`,
           "-c", `user.email=${WORKER_COMMIT_EMAIL}`,
           "-c", "commit.gpgsign=false",
@@ -431,7 +445,7 @@ export function commitWorktree(worktree, message) {
     outcome.error = gitErrorText(error);
   }
   try {
-    outcome.head = git(worktree, ["rev-parse", "HEAD"]).trim();
+    outcome.head = git(["rev-parse", "HEAD"]).trim();
   } catch (error) {
     outcome.error = outcome.error ?? gitErrorText(error);
   }
@@ -443,6 +457,9 @@ export function commitWorktree(worktree, message) {
 // ---------------------------------------------------------------------------------------------
 
 const FLAGS = {
+  "--agent": "agent",
+  "--git-dir": "gitDir",
+  "--events": "events",
   "--worker-id": "workerId",
   "--role": "role",
   "--label": "label",
@@ -461,7 +478,7 @@ const FLAGS = {
   "--reason": "reason",
 };
 const REQUIRED = [
-  "workerId", "role", "label", "worktree", "lastMessage", "result", "exitFile", "commitFile", "log", "exitCode",
+  "workerId", "role", "label", "worktree", "gitDir", "lastMessage", "result", "exitFile", "commitFile", "log", "exitCode",
 ];
 
 /**
@@ -484,8 +501,11 @@ export function parseFinishArgs(argv) {
   const exitCode = Number(options.exitCode);
   if (!Number.isInteger(exitCode)) throw new Error(`invalid --exit-code ${JSON.stringify(options.exitCode)}`);
   const attempt = options.attempt === undefined ? 1 : Number(options.attempt);
+  const agent = options.agent ?? "codex";
+  if (!AGENTS.includes(agent)) throw new Error(`unknown --agent ${JSON.stringify(agent)}`);
   return /** @type {FinishOptions} */ ({
     ...options,
+    agent,
     exitCode,
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     followUp: options.followUp === "1" || options.followUp === "true",
@@ -496,7 +516,7 @@ export function parseFinishArgs(argv) {
 
 function logLine(path, message) {
   try {
-    appendFileSync(path, `${new Date().toISOString()} finish: ${message.replace(/\r?\n/g, " ")}\n`);
+    appendFileNoFollowSync(path, `${new Date().toISOString()} finish: ${message.replace(/\r?\n/g, " ")}\n`);
   } catch {
     // The log is best effort; results are not.
   }
@@ -507,17 +527,19 @@ function logLine(path, message) {
  * {result, valid, commit}. Throws only if result files cannot be written.
  * @param {FinishOptions} options
  */
-export function finishWorker(options) {
+export async function finishWorker(options) {
   const worker = { id: options.workerId, role: options.role, label: options.label };
   const log = (message) => logLine(options.log, message);
   log(`agent exited with code ${options.exitCode}${options.signal ? ` (launcher saw SIG${options.signal})` : ""}`);
 
-  const read = readOutput(options.lastMessage);
+  const read = await readAgentOutput(options);
   const stopRequested = Boolean(options.stopFile && existsSync(options.stopFile));
   const built = buildWorkerResult({
     output: read.output,
     outputBytes: read.outputBytes,
     readError: read.readError,
+    outputProblem: read.problem,
+    agent: options.agent,
     exitCode: options.exitCode,
     worker,
     reason: options.reason,
@@ -530,7 +552,7 @@ export function finishWorker(options) {
   const completedAt = new Date().toISOString();
   writeFileAtomicSync(options.exitFile, `${JSON.stringify({ exitCode: options.exitCode, completedAt }, null, 2)}\n`);
 
-  const commit = commitWorktree(options.worktree, workerCommitMessage(worker.id, options.attempt, options.followUp));
+  const commit = commitWorktree(options.worktree, workerCommitMessage(worker.id, options.attempt, options.followUp), options.gitDir);
   if (commit.error) log(`git commit failed: ${commit.error}`);
   if (commit.committed) log(`committed ${commit.head} (${commit.files} file${commit.files === 1 ? "" : "s"})`);
   else if (!commit.error) log("no worktree changes to commit");
@@ -538,7 +560,7 @@ export function finishWorker(options) {
 
   writeFileAtomicSync(options.result, `${JSON.stringify(built.result, null, 2)}\n`);
   log(`wrote ${options.result}`);
-  return { result: built.result, valid: built.valid, commit };
+  return { result: built.result, valid: built.valid, commit, session: read.session };
 }
 
 function summaryLine(outcome) {
@@ -555,7 +577,7 @@ function summaryLine(outcome) {
   return parts.join(" · ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 
-function main(argv) {
+async function main(argv) {
   let options;
   try {
     options = parseFinishArgs(argv);
@@ -564,7 +586,7 @@ function main(argv) {
     return 2;
   }
   try {
-    const outcome = finishWorker(options);
+    const outcome = await finishWorker(options);
     process.stdout.write(`${summaryLine(outcome)}\n`);
     return 0;
   } catch (error) {
@@ -576,5 +598,7 @@ function main(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.slice(2));
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

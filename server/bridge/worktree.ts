@@ -4,9 +4,10 @@
  * simply run again; removal only of clean worktrees.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join, resolve as resolvePath } from "node:path";
-import { ensureExcludes, gitOk, runGit } from "./git";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ensureExcludes, gitOk, runGit, worktreeGit, type WorktreeGit } from "./git";
+import { dirtyPaths, ignoredPaths } from "./status";
 
 export const WORKER_AUTHOR = ["-c", "user.name=LongTable Panel Worker", "-c", "user.email=longtable-panel-worker@example.invalid", "-c", "commit.gpgsign=false"];
 export const SNAPSHOT_MESSAGE = "LongTable leader snapshot: tracked uncommitted changes of the leader checkout";
@@ -120,8 +121,11 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
     );
     registeredAt = leader && (reusedBranch ? leader.branches.get(branch) : leader.head);
   }
-  await ensureCheckedOut(worktreePath);
-  let head = registeredAt ?? (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
+  const wt = await worktreeGit(repo, worktreePath);
+  if (!wt) throw new Error(`git did not register the worktree ${worktreePath}`);
+  const inWt = { worktree: wt };
+  await ensureCheckedOut(wt);
+  let head = registeredAt ?? (await gitOk(worktreePath, ["rev-parse", "HEAD"], inWt)).trim();
   if (input.knownBaseCommit) {
     return { baseCommit: input.knownBaseCommit, headCommit: head, snapshot: "kept", reusedBranch, diagnostics };
   }
@@ -130,27 +134,27 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
   if (patch.length === 0) {
     return { baseCommit: head, headCommit: head, snapshot: "none", reusedBranch, diagnostics };
   }
-  const check = await runGit(worktreePath, ["apply", "--check", "--binary", "--whitespace=nowarn", "-"], { input: patch });
+  const check = await runGit(worktreePath, ["apply", "--check", "--binary", "--whitespace=nowarn", "-"], { ...inWt, input: patch });
   let snapshot: ProvisionResult["snapshot"];
   if (check.code === 0) {
-    await gitOk(worktreePath, ["apply", "--index", "--binary", "--whitespace=nowarn", "-"], { input: patch });
-    await gitOk(worktreePath, [...WORKER_AUTHOR, "commit", "-q", "--no-verify", "-m", SNAPSHOT_MESSAGE]);
-    head = (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
+    await gitOk(worktreePath, ["apply", "--index", "--binary", "--whitespace=nowarn", "-"], { ...inWt, input: patch });
+    await gitOk(worktreePath, [...WORKER_AUTHOR, "commit", "-q", "--no-verify", "-m", SNAPSHOT_MESSAGE], inWt);
+    head = (await gitOk(worktreePath, ["rev-parse", "HEAD"], inWt)).trim();
     snapshot = "applied";
     diagnostics.push("The leader's tracked uncommitted changes were committed as a leader snapshot before launch.");
   } else {
-    const reverse = await runGit(worktreePath, ["apply", "--reverse", "--check", "--binary", "--whitespace=nowarn", "-"], { input: patch });
+    const reverse = await runGit(worktreePath, ["apply", "--reverse", "--check", "--binary", "--whitespace=nowarn", "-"], { ...inWt, input: patch });
     if (reverse.code !== 0) {
       throw new Error(`the leader's uncommitted changes do not apply to the worker worktree: ${check.stderr.trim().split("\n")[0] ?? ""}`);
     }
     snapshot = "already-present";
     diagnostics.push("The leader's tracked uncommitted changes were already present in the worker branch.");
     // Uncommitted in the worktree (crash before the snapshot commit)? Commit them now.
-    const dirty = (await gitOk(worktreePath, ["status", "--porcelain", "--untracked-files=no"])).trim();
+    const dirty = (await gitOk(worktreePath, ["status", "--porcelain", "--untracked-files=no", "--ignore-submodules=all"], inWt)).trim();
     if (dirty) {
-      await gitOk(worktreePath, ["add", "-u"]);
-      await gitOk(worktreePath, [...WORKER_AUTHOR, "commit", "-q", "--no-verify", "-m", SNAPSHOT_MESSAGE]);
-      head = (await gitOk(worktreePath, ["rev-parse", "HEAD"])).trim();
+      await gitOk(worktreePath, ["add", "-u"], inWt);
+      await gitOk(worktreePath, [...WORKER_AUTHOR, "commit", "-q", "--no-verify", "-m", SNAPSHOT_MESSAGE], inWt);
+      head = (await gitOk(worktreePath, ["rev-parse", "HEAD"], inWt)).trim();
     }
   }
   return { baseCommit: head, headCommit: head, snapshot, reusedBranch, diagnostics };
@@ -161,22 +165,11 @@ export async function provisionWorktree(input: ProvisionInput): Promise<Provisio
  * server died in between, the checkout is done now; a worktree that has an index (the agent may
  * have uncommitted work in it) is never reset.
  */
-async function ensureCheckedOut(worktreePath: string): Promise<void> {
-  const gitDir = await linkedGitDir(worktreePath);
-  const indexPath = gitDir ? join(gitDir, "index") : resolvePath(worktreePath, (await gitOk(worktreePath, ["rev-parse", "--git-path", "index"])).trim());
+async function ensureCheckedOut(wt: WorktreeGit): Promise<void> {
+  const indexPath = join(wt.gitDir, "index");
   if (existsSync(indexPath)) return;
   await rm(`${indexPath}.lock`, { force: true }); // left by a checkout killed midway
-  await gitOk(worktreePath, ["reset", "--hard", "--quiet", "HEAD"]);
-}
-
-/** A linked worktree's own git dir, from its `.git` file ("gitdir: …"), without running git. */
-async function linkedGitDir(worktreePath: string): Promise<string | undefined> {
-  try {
-    const m = /^gitdir: (.+)$/m.exec(await readFile(join(worktreePath, ".git"), "utf8"));
-    return m ? resolvePath(worktreePath, m[1]!.trim()) : undefined;
-  } catch {
-    return undefined; // a directory (not a linked worktree) or unreadable: ask git
-  }
+  await gitOk(wt.workTree, ["reset", "--hard", "--quiet", "HEAD"], { worktree: wt });
 }
 
 /** The leader's tracked uncommitted changes (staged and unstaged) as a binary patch. */
@@ -189,23 +182,38 @@ export interface RemoveResult {
   reason?: string;
 }
 
-/** Remove a worktree only when it has nothing uncommitted (the branch is kept). */
+/** What removing a worktree would delete besides committed files: uncommitted and ignored paths. */
+export async function worktreeLeftovers(wt: WorktreeGit): Promise<{ uncommitted: string[]; ignored: string[] }> {
+  const [uncommitted, ignored] = await Promise.all([dirtyPaths(wt.workTree, wt), ignoredPaths(wt.workTree, wt)]);
+  return { uncommitted, ignored };
+}
+
+/**
+ * Remove a worktree only when it has nothing uncommitted and no ignored files (the branch is
+ * kept). The check is the panel's own (hardened, through the worktree's real git dir); git's
+ * own check in `worktree remove` would run `git status` inside agent-made submodule folders.
+ */
 export async function removeWorktreeIfClean(repo: string, worktreePath: string): Promise<RemoveResult> {
   if (!existsSync(worktreePath)) {
     await runGit(repo, ["worktree", "prune"]);
     return { removed: true };
   }
-  const status = await runGit(worktreePath, ["status", "--porcelain"]);
-  if (status.code !== 0) return { removed: false, reason: `git status failed: ${status.stderr.trim()}` };
-  if (status.stdout.trim()) {
-    const n = status.stdout.trim().split("\n").length;
-    return { removed: false, reason: `the worktree has ${n} uncommitted change(s); commit or discard them first` };
+  const wt = await worktreeGit(repo, worktreePath);
+  if (!wt) return { removed: false, reason: `${worktreePath} is not a registered worktree of this repository; remove it by hand` };
+  const left = await worktreeLeftovers(wt);
+  if (left.uncommitted.length > 0) {
+    return { removed: false, reason: `the worktree has ${left.uncommitted.length} uncommitted change(s); commit or discard them first` };
   }
-  const r = await runGit(repo, ["worktree", "remove", worktreePath]);
-  if (r.code !== 0) {
-    // Ignored runtime files (.longtable-worker/) make git refuse; the tree itself is clean.
-    const forced = await runGit(repo, ["worktree", "remove", "--force", worktreePath]);
-    if (forced.code !== 0) return { removed: false, reason: (forced.stderr || r.stderr).trim() };
+  if (left.ignored.length > 0) {
+    const some = left.ignored.slice(0, 3).join(", ");
+    return { removed: false, reason: `the worktree has ${left.ignored.length} ignored file(s) or folder(s) (${some}${left.ignored.length > 3 ? ", …" : ""}) that removing it would delete; discard it to remove them` };
   }
+  return removeWorktree(repo, worktreePath);
+}
+
+/** `git worktree remove --force --force` (the caller has decided what may be lost). */
+export async function removeWorktree(repo: string, worktreePath: string): Promise<RemoveResult> {
+  const r = await runGit(repo, ["worktree", "remove", "--force", "--force", worktreePath]);
+  if (r.code !== 0) return { removed: false, reason: r.stderr.trim().split("\n")[0] || "git worktree remove failed" };
   return { removed: true };
 }

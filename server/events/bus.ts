@@ -1,3 +1,8 @@
+/**
+ * The in-process bus that subscriptions read from (ARCHITECTURE.md §3). Only the door
+ * (server/panel/door.ts) publishes, after its SQLite transaction committed; the typed map below
+ * is every kind of message there is.
+ */
 import { EventEmitter } from "node:events";
 
 /** One event as the API and subscriptions see it: the events row with its `seq`. */
@@ -26,25 +31,27 @@ export interface ActivityEvent {
   createdAt: string;
 }
 
-/** The in-process bus that subscriptions read from. Published after the DB commit. */
+/** Every kind of message on the bus. */
+export interface BusMessages {
+  /** Lifecycle events of runs (events.jsonl, mirrored in the `events` table). */
+  event: BusEvent;
+  /** Agent activity rows (the `activity` table). */
+  activity: ActivityEvent;
+}
+
+export type BusKind = keyof BusMessages;
+
 export class EventBus {
   private emitter = new EventEmitter();
   constructor() {
     this.emitter.setMaxListeners(0);
   }
-  publish(events: readonly BusEvent[]): void {
-    for (const e of events) this.emitter.emit("event", e);
+  publish<K extends BusKind>(kind: K, items: readonly BusMessages[K][]): void {
+    for (const item of items) this.emitter.emit(kind, item);
   }
-  subscribe(listener: (e: BusEvent) => void): () => void {
-    this.emitter.on("event", listener);
-    return () => this.emitter.off("event", listener);
-  }
-  publishActivity(items: readonly ActivityEvent[]): void {
-    for (const a of items) this.emitter.emit("activity", a);
-  }
-  subscribeActivity(listener: (a: ActivityEvent) => void): () => void {
-    this.emitter.on("activity", listener);
-    return () => this.emitter.off("activity", listener);
+  subscribe<K extends BusKind>(kind: K, listener: (item: BusMessages[K]) => void): () => void {
+    this.emitter.on(kind, listener);
+    return () => this.emitter.off(kind, listener);
   }
   listenerCount(): number {
     return this.emitter.listenerCount("event") + this.emitter.listenerCount("activity");

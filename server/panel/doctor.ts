@@ -1,4 +1,13 @@
-import { execFile } from "node:child_process";
+/**
+ * system.doctor: what the panel needs and how to get it — git, tmux, each agent (version and
+ * readiness), and the sandbox agents run in (the panel's own, or, without it, the agent's own,
+ * checked by a trial command).
+ */
+import { codexSandboxTrial } from "../agents/codex";
+import { agentBinSetting, availableAgents } from "../agents/registry";
+import type { AgentCheck } from "../agents/types";
+import { firstLine, probe } from "../agents/probe";
+import { sandboxStatus } from "../bridge/sandbox";
 import type { Panel } from "./panel";
 
 export interface ToolCheck {
@@ -9,34 +18,29 @@ export interface ToolCheck {
   fix?: string;
 }
 
-function probe(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
-      resolve({ ok: !error, out: `${stdout}\n${stderr}`.trim() });
-    });
-    child.stdin?.end();
-  });
+export interface SandboxReport {
+  /** "bubblewrap": the panel's own; "agent": each agent's own (see agents[].sandbox); "none". */
+  kind: "bubblewrap" | "agent";
+  active: boolean;
+  detail: string;
+  fix?: string;
 }
-
-const firstLine = (s: string) => s.split("\n").find((l) => l.trim())?.trim() ?? "";
-/**
- * First line that says something: codex prints environment warnings first on stderr (e.g.
- * "WARNING: proceeding, even though we could not create PATH aliases: …" when CODEX_HOME is under
- * /tmp), before "Not logged in" or "API key configured - sk-…".
- */
-const statusLine = (s: string) => s.split("\n").map((l) => l.trim()).find((l) => l !== "" && !/^WARNING: /.test(l)) ?? "";
 
 /** Tool versions and what is missing, each with the command that fixes it. */
 export async function doctor(panel: Panel) {
-  const { codexBin, tmuxSocket, dataDir } = panel.config;
-  const [gitR, tmuxR, codexR, loginR] = await Promise.all([
+  const { tmuxSocket, dataDir } = panel.config;
+  const agents = availableAgents();
+  const [gitR, tmuxR, sandbox, agentChecks] = await Promise.all([
     probe("git", ["--version"]),
     probe("tmux", ["-V"]),
-    probe(codexBin, ["--version"]),
-    probe(codexBin, ["login", "status"]),
+    sandboxStatus(panel.config.sandbox, true),
+    Promise.all(agents.map((a) => a.doctor(agentBinSetting(a, panel.config.agentBins), process.env))),
   ]);
   const gitVersion = gitR.ok ? firstLine(gitR.out).replace(/^git version /, "") : undefined;
   const mergeTreeOk = gitVersion ? versionAtLeast(gitVersion, [2, 38]) : false;
+  // Without the panel's sandbox, codex runs in its own: check that it works (a trial command).
+  const codex = agentChecks.find((c) => c.agent === "codex")!;
+  const codexSandbox = !sandbox.active && codex.installed ? await codexSandboxTrial(codex.bin, process.env) : undefined;
   const checks: ToolCheck[] = [
     { name: "node", ok: true, version: process.versions.node },
     {
@@ -46,30 +50,36 @@ export async function doctor(panel: Panel) {
       detail: gitR.ok && !mergeTreeOk ? "git 2.38 or newer is needed for merge previews (merge-tree --write-tree)" : undefined,
       fix: "apt-get install -y git (2.38 or newer)",
     },
+    { name: "tmux", ok: tmuxR.ok, version: tmuxR.ok ? firstLine(tmuxR.out).replace(/^tmux /, "") : undefined, fix: "apt-get install -y tmux" },
     {
-      name: "tmux",
-      ok: tmuxR.ok,
-      version: tmuxR.ok ? firstLine(tmuxR.out).replace(/^tmux /, "") : undefined,
-      fix: "apt-get install -y tmux",
+      name: "bubblewrap",
+      ok: sandbox.active,
+      version: sandbox.version,
+      detail: sandbox.active ? "agents run in the panel's sandbox: the worktree writable, the rest read-only, a private /tmp" : sandbox.reason,
+      fix: sandbox.active ? undefined : sandbox.fix,
     },
-    {
-      name: "codex",
-      ok: codexR.ok,
-      version: codexR.ok ? statusLine(codexR.out).replace(/^codex(-cli)?\s*/, "") : undefined,
-      detail: codexR.ok ? `binary: ${codexBin}` : `${codexBin} was not found or did not run`,
-      fix: "npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN to its path",
-    },
+    ...agentChecks.map((c) => ({
+      name: c.agent,
+      ok: c.installed,
+      version: c.version,
+      detail: c.installed ? `binary: ${c.bin}` : `${c.bin} was not found or did not run`,
+      fix: c.installed ? undefined : c.fix,
+    })),
   ];
-  const loggedIn = codexR.ok && loginR.ok && !/not logged in/i.test(loginR.out);
+  const sandboxReport: SandboxReport = sandbox.active
+    ? { kind: "bubblewrap", active: true, detail: `bubblewrap ${sandbox.version ?? ""}: every agent runs with the filesystem read-only except its worktree, a private /tmp, the run folders and the panel's data hidden`.replace("  ", " ") }
+    : {
+      kind: "agent",
+      active: codexSandbox?.ok ?? false,
+      detail: `the panel's sandbox is off (${sandbox.reason ?? "unavailable"}); agents rely on their own sandbox${codexSandbox ? (codexSandbox.ok ? " — codex's works" : ` — codex's fails: ${codexSandbox.detail}`) : ""}`,
+      fix: codexSandbox && !codexSandbox.ok ? codexSandbox.fix : sandbox.fix,
+    };
   return {
     checks,
-    missing: checks.filter((c) => !c.ok).map((c) => c.name),
-    codex: {
-      bin: codexBin,
-      loggedIn,
-      loginStatus: codexR.ok ? statusLine(loginR.out) : undefined,
-      loginFix: loggedIn ? undefined : `run \`${codexBin} login\` in a terminal (or set OPENAI_API_KEY and run \`${codexBin} login --with-api-key\`)`,
-    },
+    missing: checks.filter((c) => !c.ok && c.name !== "bubblewrap" && !agentChecks.some((a) => a.agent === c.name && a.agent !== "codex")).map((c) => c.name),
+    agents: agentChecks satisfies AgentCheck[],
+    sandbox: sandboxReport,
+    codex: { bin: codex.bin, loggedIn: codex.ready, loginStatus: codex.status, loginFix: codex.ready ? undefined : codex.fix },
     tmuxSocket,
     dataDir,
     defaultRepo: panel.config.defaultRepo ?? null,

@@ -2,16 +2,22 @@
  * The pure run/worker state machine. Functions here take records and return new records plus
  * the lifecycle events to append; they never touch the disk, git, tmux or the database.
  */
-import { join } from "node:path";
-import type { BridgeStatus, Mode, RunStatus, WorkerStatus } from "./enums";
-import { newEventId, newRunId, workerIdFor, branchFor } from "./ids";
-import type { Decision, PanelEvent, PanelRun, PanelWorker, WorkerRuntime } from "./records";
-import type { RoleDefinition } from "./roles";
+import type { AgentId, Mode, WorkerStatus } from "../core/enums";
+import { deriveBridgeStatus, deriveRunStatus } from "../core/status";
+import { newEventId, workerIdFor } from "../core/ids";
+import type { Decision, PanelEvent, PanelRun, PanelWorker, WorkerRuntime } from "../core/records";
+import type { ActivityEvent } from "../events/bus";
+import type { RoleDefinition } from "./roles/roles";
 
+/** What a transition produces: the next record, the lifecycle events, and agent activity rows. */
 export interface Transition {
   run: PanelRun;
   events: PanelEvent[];
+  /** Agent activity rows (not part of run.json; mirrored in the `activity` table only). */
+  activity?: ActivityRow[];
 }
+
+export type ActivityRow = Omit<ActivityEvent, "seq">;
 
 export function makeEvent(type: PanelEvent["type"], message: string, at: string, extra: Partial<PanelEvent> = {}): PanelEvent {
   return { id: newEventId(Date.parse(at) || Date.now()), createdAt: at, type, message, ...extra };
@@ -21,64 +27,57 @@ export function appendDiagnostic(list: readonly string[], diagnostic: string): s
   return list.includes(diagnostic) ? [...list] : [...list, diagnostic];
 }
 
-/** Paths of a worker's runtime folder inside its worktree (DESIGN §3). */
-export function workerRuntimePaths(worktreePath: string) {
-  const dir = join(worktreePath, ".longtable-worker");
-  return {
-    runtimeDir: dir,
-    taskPath: join(dir, "task.md"),
-    resultPath: join(dir, "result.json"),
-    logPath: join(dir, "worker.log"),
-    launcherPath: join(dir, "launch.sh"),
-    exitCodePath: join(dir, "result.exit.json"),
-    mailboxPath: join(dir, "mailbox.jsonl"),
-    taskStatePath: join(dir, "state.json"),
-    commitPath: join(dir, "result.json.commit"),
-    agentEventsPath: join(dir, "agent-events.jsonl"),
-    lastMessagePath: join(dir, "last-message.json"),
+/** The paths a new record carries (derived by server/bridge/layout.ts; the machine only copies them). */
+export interface RecordPaths {
+  run: {
+    runDirectory: string;
+    worktreeDirectory: string;
+    eventLogPath: string;
+    outputSchemaPath: string;
+    stopFilePath: string;
+    aggregateResultPath: string;
   };
+  worker(workerId: string): Pick<
+    PanelWorker,
+    "taskPath" | "resultPath" | "logPath" | "launcherPath" | "exitCodePath" | "mailboxPath" | "taskStatePath" | "worktreePath" | "worktreeBranch"
+  >;
 }
 
-export function runDirectoryFor(repoPath: string, runId: string): string {
-  return join(repoPath, ".longtable", "panel-runs", runId);
+export interface MemberInput {
+  role: RoleDefinition;
+  agent: AgentId;
+  model?: string;
 }
 
 export interface CreateRunInput {
+  runId: string;
   repoPath: string;
   prompt: string;
   mode: Mode;
-  roles: readonly RoleDefinition[];
+  members: readonly MemberInput[];
   targetBranch?: string;
   leaderHead?: string;
   now: string;
-  runId?: string;
+  paths: RecordPaths;
 }
 
 export function createRunRecord(input: CreateRunInput): Transition {
-  const runId = input.runId ?? newRunId(Date.parse(input.now));
-  const runDirectory = runDirectoryFor(input.repoPath, runId);
-  const worktreeDirectory = join(runDirectory, "worktrees");
-  const workers: PanelWorker[] = input.roles.map((role, index) => {
-    const id = workerIdFor(index, role.id);
-    const worktreePath = join(worktreeDirectory, id);
-    const p = workerRuntimePaths(worktreePath);
+  const { runId } = input;
+  const workers: PanelWorker[] = input.members.map((member, index) => {
+    const id = workerIdFor(index, member.role.id);
+    const p = input.paths.worker(id);
     return {
       id,
-      role: role.id,
-      label: role.label,
+      role: member.role.id,
+      label: member.role.label,
       required: true,
+      agent: member.agent,
+      ...(member.model ? { model: member.model } : {}),
+      runtimeLayout: "panel",
       status: "pending",
       executionState: "not_started",
       cleanupStatus: "not_started",
-      taskPath: p.taskPath,
-      resultPath: p.resultPath,
-      logPath: p.logPath,
-      launcherPath: p.launcherPath,
-      exitCodePath: p.exitCodePath,
-      mailboxPath: p.mailboxPath,
-      taskStatePath: p.taskStatePath,
-      worktreePath,
-      worktreeBranch: branchFor(runId, id),
+      ...p,
       updatedAt: input.now,
       attempt: 0,
       diagnostics: [],
@@ -99,40 +98,19 @@ export function createRunRecord(input: CreateRunInput): Transition {
     planId: runId.replace(/^panel_run_/, "plan_"),
     targetBranch: input.targetBranch,
     leaderHead: input.leaderHead,
-    runDirectory,
-    worktreeDirectory,
-    eventLogPath: join(runDirectory, "events.jsonl"),
-    outputSchemaPath: join(runDirectory, "panel-worker-output.schema.json"),
-    stopFilePath: join(runDirectory, "stop-requested"),
-    aggregateResultPath: join(runDirectory, "panel-result.json"),
+    ...input.paths.run,
     sequentialFallbackAvailable: true,
     workers,
     diagnostics: [],
   };
+  const agents = [...new Set(workers.map((w) => w.agent))].join(" + ");
   return {
     run,
-    events: [makeEvent("run_created", `Panel run created with ${workers.length} member(s) in ${input.mode} mode.`, input.now)],
+    events: [makeEvent("run_created", `Panel run created with ${workers.length} member(s) in ${input.mode} mode (${agents}).`, input.now)],
   };
 }
 
-/** DESIGN §2: run status derived from worker statuses, in this order. */
-export function deriveRunStatus(workers: readonly { status: WorkerStatus }[]): RunStatus {
-  if (workers.length > 0 && workers.every((w) => w.status === "completed")) return "completed";
-  if (workers.some((w) => w.status === "running")) return "running";
-  if (workers.some((w) => w.status === "failed")) return "failed";
-  if (workers.some((w) => w.status === "blocked")) return "blocked";
-  if (workers.some((w) => w.status === "stop_requested")) return "stop_requested";
-  if (workers.length > 0 && workers.every((w) => w.status === "stopped" || w.status === "completed")) return "stopped";
-  return "running";
-}
-
-export function deriveBridgeStatus(status: RunStatus, workers: readonly PanelWorker[]): BridgeStatus {
-  if (status === "failed" && workers.length > 0 && workers.every((w) => w.executionState === "preflight_failed")) {
-    return "preflight_failed";
-  }
-  if (status === "planned" || status === "resumable") return "not_requested";
-  return status;
-}
+export { deriveBridgeStatus, deriveRunStatus };
 
 // ---------------------------------------------------------------------------------------------
 // Transitions. Each takes the current run and returns the next run and the events to append.
@@ -163,8 +141,6 @@ export function settle(run: PanelRun, now: string): PanelRun {
   };
 }
 
-export const UNFINISHED: readonly WorkerStatus[] = ["pending", "running", "failed", "stop_requested", "stopped"];
-export const LAUNCHABLE: readonly WorkerStatus[] = ["pending", "stopped", "failed"];
 
 export function preflightFailed(run: PanelRun, failures: readonly string[], now: string): Transition {
   const reason = failures.join(", ");
@@ -414,6 +390,7 @@ export function decisionRecorded(run: PanelRun, decision: Decision): Transition 
 // Review: merge, discard and cleanup of a worker's changes (issue 5).
 
 export interface MergedInfo {
+  id: string;
   commit: string;
   target: string;
   previousCommit: string;
@@ -422,15 +399,17 @@ export interface MergedInfo {
   workerHead: string;
 }
 
-/** The worker's changes were merged into `target` as `commit`. The worker's status is unchanged. */
+/** The worker's changes were merged into `target` as `commit` (recorded in run.merges). The worker's status is unchanged. */
 export function workerMerged(run: PanelRun, workerId: string, info: MergedInfo, now: string): Transition {
+  const { id, ...merge } = info;
   const next = withWorker(run, workerId, (w) => ({
-    merged: { ...info, at: now },
+    merged: { ...merge, at: now },
     diagnostics: appendDiagnostic(w.diagnostics, `Merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}).`),
   }), now);
   const w = next.workers.find((x) => x.id === workerId)!;
+  const record = { id, workerId, strategy: info.strategy, target: info.target, previousCommit: info.previousCommit, commit: info.commit, workerHead: info.workerHead, createdAt: now };
   return {
-    run: { ...next, updatedAt: now },
+    run: { ...next, merges: [...(run.merges ?? []), record], updatedAt: now },
     events: [makeEvent("worker_merged", `${w.label}: merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}; ${info.target} was ${info.previousCommit.slice(0, 12)}).`, now, { workerId })],
   };
 }

@@ -7,9 +7,10 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrationsFolderFor, openDatabase, type Db, type DbHandle } from "../../db/client";
 import { closeRevResolvers } from "../bridge/rev-batch";
+import { Tmux } from "../bridge/tmux";
 import { configFromEnv, type PanelConfig } from "../config";
 import { EventBus } from "../events/bus";
-import { KeyedMutex } from "./mutex";
+import { KeyedMutex } from "../core/mutex";
 
 export interface Panel {
   config: PanelConfig;
@@ -17,6 +18,8 @@ export interface Panel {
   db: Db;
   bus: EventBus;
   locks: KeyedMutex;
+  /** tmux on the panel's dedicated socket. */
+  tmux: Tmux;
   /** Per-process secret the HTTP guard uses to hand the caller's role to the route bundle. */
   guardSecret: string;
   /** Background services (supervisor) register their stop functions here. */
@@ -37,6 +40,7 @@ export function createPanel(config: PanelConfig): Panel {
     db: dbh.db,
     bus: new EventBus(),
     locks: new KeyedMutex(),
+    tmux: new Tmux(config.tmuxSocket),
     guardSecret: randomBytes(24).toString("hex"),
     closers: [],
   };

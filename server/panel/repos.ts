@@ -4,8 +4,8 @@ import { basename, join, resolve } from "node:path";
 import { asc, eq } from "drizzle-orm";
 import * as t from "../../db/schema";
 import { workTreeTopLevel } from "../bridge/git";
-import { writeJsonAtomic } from "../bridge/run-directory";
-import { PanelError } from "./errors";
+import { writeJsonAtomic } from "../bridge/run-files";
+import { PanelError } from "../core/errors";
 import type { Panel } from "./panel";
 
 export type Repo = typeof t.repos.$inferSelect;

@@ -1,46 +1,39 @@
 /**
- * The supervisor: watches the runtime folders of running workers (fs.watch, with a polling
- * fallback) and their panes (one `tmux list-panes` for all), ingests agent activity, and
- * turns results and dead panes into state-machine transitions. At start it reconciles every
- * unfinished run from disk, git and tmux.
+ * The supervisor (ARCHITECTURE.md §3): watches the runtime folders of running workers (fs.watch,
+ * with a polling fallback) and their panes (one `tmux list-panes` for all), ingests agent
+ * activity, and turns results and dead panes into state-machine transitions through the door.
+ * At start it reconciles the unfinished runs this panel created (reconcile.ts).
+ *
+ * A worker counts as finished only when the finish step (outside the sandbox, after the agent
+ * exited) wrote its exit file and its result, in the worker's runtime folder, where the agent
+ * cannot write. Runs this panel did not create (found on disk) are never checked here: nothing
+ * is launched, failed or rewritten for them without an explicit action.
  */
 import { existsSync, watch, type FSWatcher } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
-import { StringDecoder } from "node:string_decoder";
-import { eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import * as t from "../../db/schema";
-import { readJsonIfExists, writeJsonAtomic } from "../bridge/run-directory";
+import { agentFor } from "../agents/registry";
+import { workerLayout } from "../bridge/layout";
 import type { PaneInfo } from "../bridge/tmux";
 import { sessionNameFor } from "../bridge/tmux";
-import { finishStop, launchWorkers, tmuxFor, writerFor, type RunWriter } from "../panel/lifecycle";
-import { workerFailed, workerPatched, workerResult, workerRuntimePaths } from "../panel/machine";
+import type { PanelRun, PanelWorker } from "../core/records";
+import { changeRun, type ActivityRow, type RunDoor } from "../panel/door";
+import { workerFailed, workerPatched, workerResult } from "../panel/machine";
 import type { Panel } from "../panel/panel";
-import type { PanelRun, PanelWorker, WorkerResult } from "../panel/records";
-import { findRun } from "../panel/runs";
-import type { ActivityEvent } from "../events/bus";
-import { parseAgentLine, type Usage } from "./activity";
+import { findRun } from "../panel/runs/queries";
+import { writeAggregateIfDone } from "./aggregate";
+import { reconcile } from "./reconcile";
+import { finishStepRan, readCommit, readResult } from "./results";
+import { newTail, readChunk, type TailState } from "./tail";
 
 export interface SupervisorOptions {
   pollMs?: number;
 }
 
-interface Tail {
-  offset: number;
-  line: number;
-  partial: string;
-  /** Inside an oversized line: drop bytes until its newline. */
-  skipping: boolean;
-  decoder: StringDecoder;
-}
-
-const MAX_LINE = 1024 * 1024;
-
-const MAX_READ = 4 * 1024 * 1024;
-
 export class Supervisor {
   private timer?: NodeJS.Timeout;
   private watchers = new Map<string, FSWatcher>();
-  private tails = new Map<string, Tail>();
+  private tails = new Map<string, TailState>();
   private pending = new Map<string, Promise<void>>();
   /** One more check of a run, queued behind the running one (see checkRun). */
   private again = new Map<string, Promise<void>>();
@@ -52,7 +45,8 @@ export class Supervisor {
   }
 
   async start(): Promise<void> {
-    await this.reconcile();
+    const runIds = await reconcile(this.panel);
+    for (const id of runIds) await this.checkRun(id);
     this.schedule();
   }
 
@@ -83,11 +77,11 @@ export class Supervisor {
   }
 
   async tick(): Promise<void> {
-    const runIds = this.runningRunIds();
+    const runIds = this.runningRunIds().filter((id) => findRun(this.panel, id)?.owned);
     this.pruneWatchers(new Set(runIds));
     if (runIds.length === 0) return;
     const takenAt = Date.now();
-    const panes = await tmuxFor(this.panel).listPanes();
+    const panes = await this.panel.tmux.listPanes();
     await Promise.all(runIds.map((id) => this.checkRun(id, { panes, takenAt })));
   }
 
@@ -111,139 +105,96 @@ export class Supervisor {
       }
       return again;
     }
-    const p = this.panel.locks
-      .run(runId, async () => {
-        if (!findRun(this.panel, runId)) return;
-        const w = writerFor(this.panel, runId);
-        const running = w.current.workers.filter((x) => x.status === "running");
-        for (const worker of running) {
-          this.watchWorker(w.current, worker);
-          await this.ingestActivity(w, worker.id);
-        }
-        // Results first: a written result needs no pane check, so no tmux call on that path.
-        const unfinished: string[] = [];
-        for (const worker of running) if (!(await this.applyResult(w, worker.id))) unfinished.push(worker.id);
-        if (unfinished.length > 0) {
-          // A snapshot older than a launch that happened while we waited for the lock is stale.
-          const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
-          const livePanes = stale ? await tmuxFor(this.panel).listPanes() : snapshot.panes;
-          for (const id of unfinished) await this.checkPane(w, id, livePanes);
-        }
-        await writeAggregateIfDone(w.current);
-      })
+    const view = findRun(this.panel, runId);
+    if (!view?.owned) return Promise.resolve();
+    const p = changeRun(this.panel, runId, async (door) => {
+      const running = door.current.workers.filter((x) => x.status === "running");
+      for (const worker of running) {
+        this.watchWorker(door.current, worker);
+        await this.ingestActivity(door, worker.id);
+      }
+      // Results first: a written result needs no pane check, so no tmux call on that path.
+      const unfinished: string[] = [];
+      for (const worker of running) if (!(await this.applyResult(door, worker.id))) unfinished.push(worker.id);
+      if (unfinished.length > 0) {
+        // A snapshot older than a launch that happened while we waited for the lock is stale.
+        const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
+        const livePanes = stale ? await this.panel.tmux.listPanes() : snapshot.panes;
+        for (const id of unfinished) await this.checkPane(door, id, livePanes);
+      }
+      await writeAggregateIfDone(door.current);
+    })
       .catch((error) => console.warn(`[longtable-panel] supervisor: run ${runId}: ${(error as Error).message}`))
       .finally(() => this.pending.delete(runId));
     this.pending.set(runId, p);
     return p;
   }
 
-  /** Apply the worker's result when it wrote one; true when it did (or the worker no longer runs). */
-  private async applyResult(w: RunWriter, workerId: string): Promise<boolean> {
-    const worker = w.current.workers.find((x) => x.id === workerId)!;
+  /** Apply the worker's result when the finish step wrote it; true when it did (or the worker no longer runs). */
+  private async applyResult(door: RunDoor, workerId: string): Promise<boolean> {
+    const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return true;
-    const result = await readResult(worker);
+    if (!finishStepRan(worker)) return false;
+    const result = readResult(worker);
     if (!result) return false;
-    const commit = await readCommit(worker);
-    await w.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
+    const commit = readCommit(worker);
+    await door.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
     return true;
   }
 
   /** A running worker without a result: failed when its pane is dead or gone. */
-  private async checkPane(w: RunWriter, workerId: string, panes: PaneInfo[]): Promise<void> {
-    const worker = w.current.workers.find((x) => x.id === workerId)!;
+  private async checkPane(door: RunDoor, workerId: string, panes: PaneInfo[]): Promise<void> {
+    const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return;
-    const session = sessionNameFor(w.current.id);
+    const session = sessionNameFor(door.current.id);
     const pane = panes.find((p) => p.paneId === worker.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
     if (pane && !pane.dead) return;
     // Re-check: the launcher writes the result before its pane dies.
-    if (await this.applyResult(w, workerId)) return;
+    if (await this.applyResult(door, workerId)) return;
     const reason = pane
       ? `the worker's pane exited${pane.deadStatus !== undefined ? ` with status ${pane.deadStatus}` : ""} without writing a result`
       : "the worker's tmux window is gone and no result was written (was the pane killed?)";
-    await w.apply((run) => workerFailed(run, workerId, "running", reason, new Date().toISOString(), undefined));
+    await door.apply((run) => workerFailed(run, workerId, "running", reason, new Date().toISOString(), undefined));
   }
 
-  /** Read new lines of the agent's JSONL event log into `activity`, incrementally. */
-  /** Ingest everything the agent has written so far (in MAX_READ chunks), before any result is applied. */
-  private async ingestActivity(w: RunWriter, workerId: string): Promise<void> {
-    for (let i = 0; i < 256 && (await this.ingestChunk(w, workerId)); i++);
+  /** Ingest everything the agent has written so far (in bounded chunks), before any result is applied. */
+  private async ingestActivity(door: RunDoor, workerId: string): Promise<void> {
+    for (let i = 0; i < 256 && (await this.ingestChunk(door, workerId)); i++);
   }
 
-  /** One chunk of the agent's event log; true when more is waiting. */
-  private async ingestChunk(w: RunWriter, workerId: string): Promise<boolean> {
-    const worker = w.current.workers.find((x) => x.id === workerId)!;
+  /** One chunk of the agent's event stream; true when more is waiting. */
+  private async ingestChunk(door: RunDoor, workerId: string): Promise<boolean> {
+    const worker = door.current.workers.find((x) => x.id === workerId)!;
     const attempt = Math.max(1, worker.attempt ?? 1);
-    const file = workerRuntimePaths(worker.worktreePath).agentEventsPath;
-    const key = `${w.current.id}/${workerId}/${attempt}`;
+    const file = workerLayout(door.current.workingDirectory, door.current.id, workerId, worker.runtimeLayout).agentEventsPath;
+    const key = `${door.current.id}/${workerId}/${attempt}`;
     let tail = this.tails.get(key);
-    if (!tail) {
-      tail = { offset: 0, line: 0, partial: "", skipping: false, decoder: new StringDecoder("utf8") };
-      this.tails.set(key, tail);
-    }
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch {
-      return false;
-    }
-    if (size < tail.offset) Object.assign(tail, { offset: 0, line: 0, partial: "", skipping: false, decoder: new StringDecoder("utf8") }); // truncated: a new attempt
-    if (size === tail.offset) return false;
-    const fh = await open(file, "r");
-    let chunk: string;
-    try {
-      const len = Math.min(size - tail.offset, MAX_READ);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, tail.offset);
-      tail.offset += len;
-      chunk = tail.partial + tail.decoder.write(buf); // a character split across chunks stays whole
-    } finally {
-      await fh.close();
-    }
-    const lines = chunk.split("\n");
-    tail.partial = lines.pop() ?? "";
-    if (tail.skipping && lines.length > 0) {
-      lines[0] = ""; // the end of an oversized line
-      tail.skipping = false;
-    }
-    if (tail.partial.length > MAX_LINE) {
-      tail.partial = ""; // an oversized line is counted but not stored
-      tail.skipping = true;
-    }
-    let threadId: string | undefined;
-    let usage: Usage | undefined;
-    const rows: (typeof t.activity.$inferInsert)[] = [];
+    if (!tail) this.tails.set(key, (tail = newTail()));
+    const chunk = await readChunk(file, tail);
+    if (!chunk) return false;
+    const agent = agentFor(worker.agent);
     const now = new Date().toISOString();
-    for (const line of lines) {
-      tail.line++;
-      if (!line.trim()) continue;
-      const parsed = parseAgentLine(line);
-      if (parsed.threadId) threadId = parsed.threadId;
-      if (parsed.usage) usage = parsed.usage;
-      if (parsed.item) {
-        rows.push({ runId: w.current.id, workerId, attempt, line: tail.line, kind: parsed.item.kind, text: parsed.item.text, data: parsed.item.data ?? null, createdAt: now });
-      }
-    }
-    if (rows.length) {
-      const inserted = this.panel.db.transaction((tx) => {
-        const out: ActivityEvent[] = [];
-        for (let i = 0; i < rows.length; i += 200) {
-          for (const r of tx.insert(t.activity).values(rows.slice(i, i + 200)).onConflictDoNothing().returning().all()) out.push(r);
-        }
-        return out;
-      });
-      this.panel.bus.publishActivity(inserted);
-    }
+    const rows: ActivityRow[] = [];
     const patch: Partial<PanelWorker> = {};
-    if (threadId && threadId !== worker.threadId) patch.threadId = threadId;
-    if (usage && JSON.stringify(usage) !== JSON.stringify(worker.usage)) patch.usage = usage;
-    if (Object.keys(patch).length) await w.apply((run) => workerPatched(run, workerId, patch, now));
-    return tail.offset < size;
+    for (const { no, text } of chunk.lines) {
+      if (!text.trim()) continue;
+      const parsed = agent.parseLine(text);
+      if (parsed.threadId && agent.threadIdPattern.test(parsed.threadId)) patch.threadId = parsed.threadId;
+      if (parsed.usage) patch.usage = parsed.usage;
+      if (parsed.item) rows.push({ runId: door.current.id, workerId, attempt, line: no, kind: parsed.item.kind, text: parsed.item.text, data: parsed.item.data ?? null, createdAt: now });
+    }
+    if (patch.threadId === worker.threadId) delete patch.threadId;
+    if (patch.usage && JSON.stringify(patch.usage) === JSON.stringify(worker.usage)) delete patch.usage;
+    if (rows.length > 0 || Object.keys(patch).length > 0) {
+      await door.apply((run) => ({ ...(Object.keys(patch).length ? workerPatched(run, workerId, patch, now) : { run, events: [] }), activity: rows }));
+    }
+    return chunk.more;
   }
 
   private watchWorker(run: PanelRun, worker: PanelWorker): void {
     const key = `${run.id}/${worker.id}`;
     if (this.watchers.has(key)) return;
-    const dir = workerRuntimePaths(worker.worktreePath).runtimeDir;
+    const dir = workerLayout(run.workingDirectory, run.id, worker.id, worker.runtimeLayout).runtimeDir;
     if (!existsSync(dir)) return;
     try {
       const watcher = watch(dir, { persistent: false }, (_event, name) => {
@@ -267,70 +218,4 @@ export class Supervisor {
       }
     }
   }
-
-  /** At start: finish interrupted stops, relaunch interrupted launches, check running workers. */
-  async reconcile(): Promise<void> {
-    const rows = this.panel.db
-      .select({ id: t.runs.id })
-      .from(t.runs)
-      .where(inArray(t.runs.status, ["running", "stop_requested"]))
-      .all();
-    for (const { id } of rows) {
-      await this.panel.locks.run(id, async () => {
-        const w = writerFor(this.panel, id);
-        if (w.current.status === "stop_requested" || existsSync(w.current.stopFilePath) && w.current.workers.some((x) => x.status === "stop_requested")) {
-          await finishStop(this.panel, w);
-          return;
-        }
-        const interrupted = w.current.workers
-          .filter((x) => x.status === "pending" && ["provisioning", "provisioned", "launching", "not_started"].includes(x.executionState))
-          .map((x) => x.id);
-        if (interrupted.length) await launchWorkers(this.panel, w, interrupted);
-      });
-      await this.checkRun(id);
-    }
-  }
 }
-
-async function readResult(worker: PanelWorker): Promise<WorkerResult | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(worker.resultPath, "utf8")) as WorkerResult;
-    return parsed && typeof parsed === "object" ? parsed : undefined;
-  } catch {
-    return undefined; // missing, or mid-write by a non-atomic writer: try again next time
-  }
-}
-
-async function readCommit(worker: PanelWorker): Promise<string | undefined> {
-  try {
-    const c = (await readFile(`${worker.resultPath}.commit`, "utf8")).trim();
-    return /^[0-9a-f]{40,64}$/.test(c) ? c : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** panel-result.json when the run is completed or blocked: written once, id kept on rewrite. */
-export async function writeAggregateIfDone(run: PanelRun): Promise<void> {
-  if (run.status !== "completed" && run.status !== "blocked") return;
-  const memberResults = [];
-  for (const w of run.workers) {
-    const r = await readResult(w);
-    memberResults.push({ workerId: w.id, role: w.role, label: w.label, status: r?.status ?? w.status, summary: r?.summary ?? "", claims: r?.claims ?? [], objections: r?.objections ?? [], openQuestions: r?.openQuestions ?? [], evidenceRefs: r?.evidenceRefs ?? [], error: r?.error ?? "", commit: w.worktreeCommit ?? null });
-  }
-  const existing = await readJsonIfExists<{ id?: string; memberResults?: unknown }>(run.aggregateResultPath);
-  if (existing && JSON.stringify(existing.memberResults) === JSON.stringify(memberResults)) return;
-  await writeJsonAtomic(run.aggregateResultPath, {
-    schemaVersion: 1,
-    kind: "longtable.panelResult",
-    id: existing?.id ?? run.id.replace(/^panel_run_/, "panel_result_"),
-    runId: run.id,
-    status: run.status,
-    prompt: run.prompt,
-    mode: run.mode,
-    createdAt: new Date().toISOString(),
-    memberResults,
-  });
-}
-
-

@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { isPanelError } from "../panel/errors";
+import { isPanelError } from "../core/errors";
 import type { Panel } from "../panel/panel";
 
 export type Role = "operator" | "viewer";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPanel } from "@/server/panel/panel";
-import { reindexFromDisk } from "@/server/panel/runs";
+import { reindexFromDisk } from "@/server/panel/runs/rebuild";
 import { makeRepo, removeDir, sh, tempDir } from "../support/repo";
 import { callerFor, closePanel, openTestPanel } from "../support/panel";
 

@@ -214,7 +214,7 @@ describe("worker bridge with real git and tmux", () => {
   it("preflight failure changes nothing on disk or in git", async () => {
     h = await bridgeHarness({});
     const { api, repo, panel } = h;
-    panel.config.codexBin = "/nonexistent/codex";
+    panel.config.agentBins.codex = "/nonexistent/codex";
     const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor"], mode: "review" });
     const branchesBefore = gitIn(repo, "branch", "--list");
     const run = await api.runs.launch({ runId: created.id });
@@ -272,7 +272,7 @@ describe("after a run: decisions, synthesis, usage", () => {
     await expect(api.runs.decide({ runId: created.id, answer: "bad\u0007" })).rejects.toThrow();
 
     panel.dbh.sqlite.exec("delete from decisions; delete from events; delete from workers; delete from runs;");
-    const { reindexFromDisk } = await import("@/server/panel/runs");
+    const { reindexFromDisk } = await import("@/server/panel/runs/rebuild");
     await reindexFromDisk(panel);
     expect((await api.runs.list({})).items[0]!.lastDecision).toBe("revise");
     expect((await api.runs.decisions({ runId: created.id }))).toHaveLength(1);

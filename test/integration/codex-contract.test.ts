@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { codexExecArgs } from "@/server/bridge/launcher";
+import { codexExecArgs } from "@/server/agents/codex";
 import { FAKE_CODEX_MJS } from "../support/fake-codex.ts";
 import {
   CODEX_BIN, PINNED_CODEX_VERSION, PROJECT_ROOT, makeCodexEnv, runCodex, setProcessEnv, significantStderr, writeFileIn,
@@ -139,7 +139,7 @@ describe("codex contract (pinned binary)", () => {
 
   it("system.doctor reports the real codex's version and login status with a temp CODEX_HOME", async () => {
     restore = setProcessEnv({ CODEX_HOME: home, OPENAI_API_KEY: undefined, CODEX_API_KEY: undefined });
-    const panel = openTestPanel({ codexBin: CODEX_BIN });
+    const panel = openTestPanel({ agentBins: { codex: CODEX_BIN, claude: "claude", command: "longtable-agent" } });
     cleanups.push(async () => {
       await closePanel(panel);
       removeDir(panel.config.dataDir);

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseHunks, parseRawNumstat, rangesOverlap, snapshotWorktree, worktreeHead } from "@/server/bridge/diff";
-import { requestFollowUp } from "@/server/panel/followup";
-import { writerFor } from "@/server/panel/lifecycle";
+import { requestFollowUp } from "@/server/panel/lifecycle/followup";
+import { worktreeGit } from "@/server/bridge/git";
+import { changeRun } from "@/server/panel/door";
 import { workerPatched } from "@/server/panel/machine";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { makeRepo, removeDir, tempDir } from "../support/repo";
@@ -219,8 +220,7 @@ describe("workers.diff with real git", () => {
     expect(since.fromCommit).toBe(firstCommit);
     expect(since.files.map((f) => f.path).sort()).toEqual(["big.txt", "second.txt"]);
     // The worker-finish commits decide, not a recorded previousCommit (which can be stale after a later resume).
-    const w2 = writerFor(h.panel, run.id);
-    await w2.apply((r) => workerPatched(r, w.id, { previousCommit: w.baseCommit }, new Date().toISOString()));
+    await changeRun(h.panel, run.id, (door) => door.apply((r) => workerPatched(r, w.id, { previousCommit: w.baseCommit }, new Date().toISOString())));
     expect((await api.workers.diff({ ...ref, since: "previousAttempt" })).fromCommit).toBe(firstCommit);
     const byId = await api.workers.diff({ ...ref, since: firstCommit.slice(0, 10) });
     expect(byId.since).toEqual({ kind: "commit", commit: firstCommit });
@@ -248,14 +248,15 @@ describe("worktree snapshots on a plain repo", () => {
       rmSync(join(wt, "README.md"));
       const idx = indexPath(wt);
       const before = sha(readFileSync(idx));
-      const head = await worktreeHead(wt);
+      const wtGit = (await worktreeGit(repo, wt))!;
+      const head = await worktreeHead(wtGit);
       expect(head).toBeDefined();
-      const snap = await snapshotWorktree(wt, head!);
+      const snap = await snapshotWorktree(wtGit, head!);
       expect(snap.dirty).toBe(true);
       expect(git(repo, "ls-tree", "-r", "--name-only", snap.tree).trim().split("\n").sort()).toEqual(["new.txt", "src/app.txt"]);
       expect(sha(readFileSync(idx))).toBe(before);
       // a folder that is not its own worktree top level is not taken for one
-      expect(await worktreeHead(join(wt, "src"))).toBeUndefined();
+      expect(await worktreeGit(repo, join(wt, "src"))).toBeUndefined();
     } finally {
       removeDir(repo);
       removeDir(dirname(wt));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { requestFollowUp } from "@/server/panel/followup";
+import { requestFollowUp } from "@/server/panel/lifecycle/followup";
 import { sessionNameFor } from "@/server/bridge/tmux";
 import { bridgeHarness, gitIn, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { waitFor } from "../support/wait";
@@ -51,7 +51,7 @@ describe("request changes (follow-up turn)", () => {
     expect(agg.memberResults[0].summary).toBe("second pass");
     expect(readFileSync(created.eventLogPath, "utf8")).toContain('"followup_requested"');
     // the first attempt's agent log is kept beside the new one
-    expect(existsSync(join(second.worktreePath, ".longtable-worker", "agent-events.attempt-1.jsonl"))).toBe(true);
+    expect(existsSync(join(dirname(second.resultPath), "agent-events.attempt-1.jsonl"))).toBe(true);
     expect(existsSync(join(second.worktreePath, "PWNED"))).toBe(false);
     // activity of both attempts, not duplicated
     const rows = panel.dbh.sqlite.prepare("select attempt, count(*) n from activity where run_id = ? group by attempt order by attempt").all(created.id) as { attempt: number; n: number }[];

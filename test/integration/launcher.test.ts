@@ -4,11 +4,11 @@
  * (result.json, result.exit.json, result.json.commit, agent events, worker.log) and the commit.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { codexExecArgs } from "../../server/bridge/launcher";
-import { RESULT_FIELDS, type WorkerResult } from "../../server/panel/records";
+import { codexExecArgs } from "../../server/agents/codex";
+import { RESULT_FIELDS, type WorkerResult } from "../../server/core/records";
 import {
   makeWorkerFixture, paneEnv, readJson, readJsonLines, runLauncher, startLauncher, waitFor, type WorkerFixture,
 } from "../support/launcher-fixture";
@@ -65,8 +65,8 @@ describe("launch.sh (integration, real git, fake codex)", () => {
         ],
       },
     });
-    // A post-commit hook sees the runtime files at commit time: result.exit.json must already be
-    // there and result.json not yet (it is renamed into place last).
+    // Git hooks never run in the finish step (an agent can plant hook files; ARCHITECTURE.md §6):
+    // this post-commit hook would record what it saw, and must not run at all.
     const hooks = join(f.repo, ".git", "hooks");
     const seen = join(f.repo, "hook-saw.txt");
     writeFileSync(
@@ -101,10 +101,12 @@ describe("launch.sh (integration, real git, fake codex)", () => {
     expect(git(f, "rev-parse", "--abbrev-ref", "HEAD")).toBe(f.branch);
     expect(git(f, "status", "--porcelain")).toBe("");
     expect(readFileSync(f.paths.commitPath, "utf8")).toBe(`${head}\n`);
-    expect(readFileSync(seen, "utf8")).toBe("exit=yes\nresult=no\n");
+    expect(existsSync(seen)).toBe(false);
+    // result.json is renamed into place last: the exit file was written before it.
+    expect(Date.parse(readJson<{ completedAt: string }>(f.paths.exitCodePath).completedAt)).toBeLessThanOrEqual(statSync(f.paths.resultPath).mtimeMs + 1);
 
     // The leader checkout is untouched.
-    expect(sh(f.repo, "git", ["status", "--porcelain"]).trim()).toBe("?? hook-saw.txt");
+    expect(sh(f.repo, "git", ["status", "--porcelain"]).trim()).toBe("");
     expect(sh(f.repo, "git", ["rev-parse", "HEAD"]).trim()).toBe(f.baseCommit);
 
     // Agent events: the raw JSONL, with the thread id and token usage.
@@ -126,7 +128,7 @@ describe("launch.sh (integration, real git, fake codex)", () => {
 
     // worker.log: readable lines from the launcher and the finish step.
     const log = readFileSync(f.paths.logPath, "utf8");
-    expect(log).toMatch(/^\S+ started worker=worker-1-reviewer role=reviewer run=panel_run_\w+ attempt=1 turn=new session$/m);
+    expect(log).toMatch(/^\S+ started worker=worker-1-reviewer role=reviewer run=panel_run_\w+ attempt=1 agent=codex turn=new session sandbox=0$/m);
     expect(log).toMatch(/agent exited with code 0$/m);
     expect(log).toContain(`finish: committed ${head} (3 files)`);
     expect(log).toMatch(/launcher done \(agent exit 0\)$/m);
@@ -174,6 +176,8 @@ describe("launch.sh (integration, real git, fake codex)", () => {
         reviewer: [
           { write: { path: "kept.txt", content: "kept\n" } },
           { write: { path: "sub/.longtable-worker/not-runtime.txt", content: "nested folder of the same name is ordinary\n" } },
+          // The LongTable CLI's runtime folder name, made by the agent and force-added.
+          { write: { path: ".longtable-worker/task.md", content: "planted\n" } },
           { shell: "git add -f .longtable-worker/task.md" },
           { result: { status: "completed", summary: "ok" } },
         ],
@@ -186,7 +190,7 @@ describe("launch.sh (integration, real git, fake codex)", () => {
     expect(files).toContain("sub/.longtable-worker/not-runtime.txt");
     expect(files.filter((p) => p.startsWith(".longtable-worker/"))).toEqual([]);
     expect(resultOf(f)).toMatchObject({ status: "completed", summary: "ok", claims: [] });
-    // The runtime files are still there, just untracked.
+    // The folder is still there, just untracked.
     expect(git(f, "status", "--porcelain")).toBe("?? .longtable-worker/");
   });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { moveBranch } from "@/server/bridge/merge";
-import { requestFollowUp } from "@/server/panel/followup";
+import { requestFollowUp } from "@/server/panel/lifecycle/followup";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { callerFor } from "../support/panel";
 import { makeRepo, removeDir, tempDir } from "../support/repo";
@@ -256,7 +256,7 @@ describe("discard and cleanup", () => {
     expect(preview.commitList.map((c) => c.commit)).toEqual([rev.worktreeCommit]);
     const dry = await api.workers.discard({ runId: run.id, workerId: rev.id, deleteBranch: true });
     expect(dry.discarded).toBe(false);
-    expect(dry.preview.wouldLose).toEqual({ commits: 1, uncommittedFiles: 1 });
+    expect(dry.preview.wouldLose).toEqual({ commits: 1, uncommittedFiles: 1, ignoredFiles: 0 });
     expect(existsSync(join(rev.worktreePath, "scratch.txt"))).toBe(true);
 
     const keepBranch = await api.workers.discard({ runId: run.id, workerId: rev.id, confirm: true });

@@ -8,23 +8,26 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { workerLayout } from "@/server/bridge/layout";
 import { shellQuote } from "@/server/bridge/launcher";
-import { prepareAttempt } from "@/server/panel/lifecycle";
-import { PANEL_WORKER_OUTPUT_SCHEMA, RESULT_FIELDS } from "@/server/panel/records";
-import { getRun } from "@/server/panel/runs";
+import { prepareAttempt } from "@/server/panel/lifecycle/attempt";
+import { PANEL_WORKER_OUTPUT_SCHEMA, RESULT_FIELDS } from "@/server/core/records";
+import { getRun } from "@/server/panel/runs/queries";
 import { gitIn, resultFor, waitForRunStatus } from "../support/bridge";
-import { CODEX_BIN, makeCodexEnv, realCodexHarness, runCodex, significantStderr, writeFileIn, type RealCodexHarness } from "../support/codex-env";
+import { CODEX_BIN, MOCK_KEY_VALUE, makeCodexEnv, realCodexHarness, runCodex, significantStderr, writeFileIn, type RealCodexHarness } from "../support/codex-env";
 import { makeFakeCodex, type FakeCodexScript } from "../support/fake-codex.ts";
 import { startModelServer, userTexts, type ModelScript, type RecordedRequest } from "../support/model-server";
-import { removeDir, tempDir } from "../support/repo";
+import { removeDir, tempDir, tempDirOutsideTmp } from "../support/repo";
 import { waitFor } from "../support/wait";
 
 let h: RealCodexHarness | undefined;
+const scratchDirs: string[] = [];
 afterEach(async () => {
   await h?.cleanup();
   h = undefined;
+  scratchDirs.splice(0).forEach(removeDir);
 });
 
 const FILES = { "README.md": "# demo\n", "src/app.txt": "one\ntwo\nthree\n", "docs/old.md": "old notes\n" };
@@ -40,6 +43,11 @@ const dataOf = (r: ActivityRow) => JSON.parse(r.data ?? "{}") as Record<string, 
 const completedCommands = (rows: ActivityRow[]) =>
   rows.filter((r) => r.kind === "command" && dataOf(r).phase === "completed").map(dataOf) as Array<{ command: string; exitCode: number | null; output: string; status: string }>;
 
+/** A worker's runtime files (outside its worktree), derived the way the panel derives them. */
+const layoutOf = (w: { worktreePath: string; id: string }) => {
+  const runDir = dirname(dirname(w.worktreePath));
+  return workerLayout(dirname(dirname(dirname(runDir))), basename(runDir), w.id);
+};
 const readJson = <T = Record<string, unknown>>(path: string) => JSON.parse(readFileSync(path, "utf8")) as T;
 const jsonLines = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 const header = (r: RecordedRequest, name: string) => String(r.headers[name] ?? "");
@@ -48,10 +56,13 @@ describe("real codex 0.169.0 against the scripted model server", () => {
   it("runs a 3-member panel whose workers edit, add and delete files through real tool calls", async () => {
     h = await realCodexHarness({}, { files: FILES });
     const { repo, api, model } = h;
-    const escape = join(repo, "escape.txt");
+    // Outside the worktree and outside /tmp (which the panel's sandbox replaces with a private one):
+    // the sandbox must refuse the write (everything but the worktree is read-only).
+    const outside = tempDirOutsideTmp("ltp-escape-");
+    const escape = join(outside, "escape.txt");
+    scratchDirs.push(outside);
     model.setScript("reviewer", [
       { tools: [{ exec: "printf '# Review\\nlooks fine\\n' > review.md && cat review.md", login: false }], usage: { input_tokens: 1000, cached_input_tokens: 100, output_tokens: 50 } },
-      // Outside the worktree: codex's workspace-write sandbox must refuse (the leader checkout is read-only to it).
       { tools: [{ exec: `echo escaped > ${shellQuote(escape)}`, login: false }], usage: { input_tokens: 2000, cached_input_tokens: 200, output_tokens: 60 } },
       { message: resultFor("reviewer", "Reviewer", { claims: ["review.md written"] }), usage: { input_tokens: 3000, cached_input_tokens: 300, output_tokens: 70 } },
     ]);
@@ -77,11 +88,12 @@ describe("real codex 0.169.0 against the scripted model server", () => {
     expect(run.status).toBe("completed");
     const [reviewer, theory, methods] = run.workers as [typeof run.workers[0], typeof run.workers[0], typeof run.workers[0]];
 
-    // launch.sh embedded the real binary, the model-server options and the environment codex needs.
+    // launch.sh embedded the real binary and the model-server options; the environment codex needs
+    // (its API key among it) reached it through the 0600 env file in the data dir, never launch.sh.
     const launch = readFileSync(reviewer.launcherPath, "utf8");
-    expect(launch).toContain(`codex_bin=${shellQuote(CODEX_BIN)}`);
-    expect(launch).toContain(`export CODEX_HOME=${shellQuote(h.codexEnv.home)}`);
-    expect(launch).toContain("export MOCK_KEY=");
+    expect(launch).toContain(`agent_bin=${shellQuote(CODEX_BIN)}`);
+    expect(launch).not.toContain(MOCK_KEY_VALUE);
+    expect(launch).not.toContain("export MOCK_KEY=");
     expect(launch).toContain(shellQuote(`model_providers.mock={name="mock",base_url="${model.baseUrl}",wire_api="responses",env_key="MOCK_KEY",request_max_retries=0,stream_max_retries=0}`));
 
     // What codex changed, as committed by worker-finish.
@@ -99,6 +111,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
     }
     // The sandbox refused the write outside the worktree; the leader checkout is untouched.
     expect(existsSync(escape)).toBe(false);
+    expect(existsSync(join(repo, "escape.txt"))).toBe(false);
     expect(gitIn(repo, "status", "--porcelain", "--untracked-files=all")).toBe("");
 
     // Commands codex ran and their exit codes, from its JSONL via the supervisor.
@@ -134,7 +147,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
 
     // Thread ids: what codex printed, what it told the model, what the panel recorded.
     for (const w of run.workers) {
-      const events = jsonLines(join(w.worktreePath, ".longtable-worker", "agent-events.jsonl"));
+      const events = jsonLines(layoutOf(w).agentEventsPath);
       expect(events[0]).toEqual({ type: "thread.started", thread_id: w.threadId });
       expect(events.at(-1)).toMatchObject({ type: "turn.completed" });
       const requests = model.requestsFor(w.role);
@@ -145,7 +158,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
     expect(reviewer.threadId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
     // The result: codex's -o file, sanitized into result.json, gathered into panel-result.json.
-    const last = readJson(join(methods.worktreePath, ".longtable-worker", "last-message.json"));
+    const last = readJson(layoutOf(methods).lastMessagePath);
     expect(last).toEqual(resultFor("methods_critic", "Methods Critic", { evidenceRefs: ["src/app.txt:2"] }));
     expect(readJson(methods.resultPath)).toEqual(last);
     expect(readJson<{ exitCode: number }>(methods.exitCodePath).exitCode).toBe(0);
@@ -199,7 +212,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
     // Schema violation: codex itself does not validate the answer (exit 0, written to -o as is);
     // worker-finish keeps exactly the result fields and turns the missing status into an error.
     const reviewer = by.reviewer!;
-    expect(readJson(join(reviewer.worktreePath, ".longtable-worker", "last-message.json"))).toEqual({ role: "reviewer", label: "Reviewer", verdict: "fine", score: 3 });
+    expect(readJson(layoutOf(reviewer).lastMessagePath)).toEqual({ role: "reviewer", label: "Reviewer", verdict: "fine", score: 3 });
     expect(readJson<{ exitCode: number }>(reviewer.exitCodePath).exitCode).toBe(0);
     const rr = readJson<Record<string, unknown>>(reviewer.resultPath);
     expect(Object.keys(rr).sort()).toEqual([...RESULT_FIELDS].sort());
@@ -211,9 +224,9 @@ describe("real codex 0.169.0 against the scripted model server", () => {
       const w = by[role]!;
       expect(readJson<{ exitCode: number }>(w.exitCodePath).exitCode, role).toBe(1);
       // codex 0.169.0 creates the -o file empty when the turn fails (launch.sh removed the old one).
-      expect(readFileSync(join(w.worktreePath, ".longtable-worker", "last-message.json"), "utf8"), role).toBe("");
+      expect(readFileSync(layoutOf(w).lastMessagePath, "utf8"), role).toBe("");
       expect(readJson<{ status: string; error: string }>(w.resultPath), role).toMatchObject({ status: "error", error: "codex exec exited 1" });
-      const events = jsonLines(join(w.worktreePath, ".longtable-worker", "agent-events.jsonl"));
+      const events = jsonLines(layoutOf(w).agentEventsPath);
       expect(events.map((e) => e.type), role).toEqual(expect.arrayContaining(["thread.started", "turn.started", "error", "turn.failed"]));
       expect(events.some((e) => e.type === "turn.completed"), role).toBe(false);
     }
@@ -261,15 +274,13 @@ describe("real codex 0.169.0 against the scripted model server", () => {
 
     // A follow-up turn the way the product will do it: a message file, launch.sh with `resume`, the pane respawned.
     const firstTask = readFileSync(worker.taskPath, "utf8");
-    const messagePath = join(worker.worktreePath, ".longtable-worker", "followup-1.md");
-    writeFileSync(messagePath, "Please add a second line to notes.md.\n");
     const brief = (await api.roles.list()).find((r) => r.id === "editor")!.brief;
-    await prepareAttempt(panel, getRun(panel, created.id), worker, brief, { threadId, messagePath });
+    const { argv, cwd } = await prepareAttempt(panel, getRun(panel, created.id), worker, { brief, followUp: { threadId, text: "Please add a second line to notes.md.\n" } });
     expect(readFileSync(worker.taskPath, "utf8")).toBe(firstTask);
     const launch = readFileSync(worker.launcherPath, "utf8");
     expect(launch).toMatch(new RegExp(`'resume' '${threadId}' '-'\\)`));
     expect(existsSync(worker.resultPath)).toBe(false); // cleared for the new turn
-    await tmux.respawn(worker.paneId!, worker.worktreePath, ["bash", worker.launcherPath]);
+    await tmux.respawn(worker.paneId!, cwd, argv);
     const result = await waitFor(() => (existsSync(worker.resultPath) ? readJson<Record<string, unknown>>(worker.resultPath) : undefined), "the follow-up result", 40_000);
     expect(model.violations).toEqual([]);
     expect(result).toEqual(resultFor("editor", "Journal Editor", { summary: "second pass", claims: ["notes.md has two lines"] }));
@@ -297,7 +308,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
 
     // The events file holds both turns; the follow-up's usage is the thread's running total.
     // (each attempt has its own events file; earlier ones are kept beside it as agent-events.attempt-<n>.jsonl)
-    const runtimeDir = join(worker.worktreePath, ".longtable-worker");
+    const runtimeDir = layoutOf(worker).runtimeDir;
     const current = jsonLines(join(runtimeDir, "agent-events.jsonl"));
     expect(current[0]).toEqual({ type: "thread.started", thread_id: threadId });
     const earlier = readdirSync(runtimeDir).filter((f) => /^agent-events\.attempt-\d+\.jsonl$/.test(f)).sort();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startServer, stopServer, type RunningServer } from "../../e2e/support/server";
 import { Tmux, sessionNameFor } from "@/server/bridge/tmux";
-import type { RunView } from "@/server/panel/runs";
+import type { RunView } from "@/server/panel/runs/queries";
 import { gitIn, resultFor } from "../support/bridge";
 import { makeFakeCodex } from "../support/fake-codex.ts";
 import { trpc } from "../support/http";
@@ -44,7 +44,8 @@ describe("restart safety (real server process, SIGKILL)", () => {
       ];
     }
     const codex = await makeFakeCodex(work, script as never);
-    const base = { repo, env: { LONGTABLE_CODEX_BIN: codex } };
+    // The fake codex keeps its script (and the gate) in `work`: a folder the sandbox lets it see.
+    const base = { repo, env: { LONGTABLE_CODEX_BIN: codex, LONGTABLE_SANDBOX_WRITABLE: work } };
     let s = await startServer(base);
     started.push(s);
     const same = { ...base, dataDir: s.dataDir, token: s.token, viewerToken: s.viewerToken, tmuxSocket: s.tmuxSocket };

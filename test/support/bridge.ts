@@ -27,7 +27,8 @@ export interface BridgeHarnessOptions {
 export async function bridgeHarness(script: FakeCodexScript, files?: Record<string, string>, options: BridgeHarnessOptions = {}): Promise<BridgeHarness> {
   const dir = tempDir("ltp-bridge-");
   const codex = options.codexBin ?? (await makeFakeCodex(dir, script));
-  const panel = openTestPanel({ codexBin: codex });
+  // The fake codex keeps its script and records in `dir`: a folder the sandbox lets it write.
+  const panel = openTestPanel({ agentBins: { codex, claude: "claude", command: "longtable-agent" }, sandboxWritable: [dir] });
   const repo = makeRepo(files);
   const supervisor = new Supervisor(panel, { pollMs: 100 });
   panel.supervisor = supervisor;

@@ -22,7 +22,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bridgeHarness, type BridgeHarness } from "./bridge";
 import { startModelServer, type ModelScript, type ModelServer, type ModelServerOptions } from "./model-server";
-import { removeDir, tempDir } from "./repo";
+import { removeDir, tempDir, tempDirOutsideTmp } from "./repo";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The pinned codex: absolute, so launch.sh works whatever PATH tmux has. */
@@ -83,7 +83,7 @@ export function providerToml(baseUrl: string, streamIdleTimeoutMs?: number): str
 }
 
 export function makeCodexEnv(baseUrl: string, options: CodexEnvOptions = {}): CodexEnv {
-  const home = tempDir("ltp-codex-home-");
+  const home = tempDirOutsideTmp("ltp-codex-home-");
   const model = options.model ?? MOCK_MODEL;
   const args = [
     "-c", "model_provider=mock",

@@ -7,10 +7,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launcherScript, type LauncherInput } from "../../server/bridge/launcher";
-import { branchFor } from "../../server/panel/ids";
-import { workerRuntimePaths } from "../../server/panel/machine";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "../../server/panel/records";
+import { codexExecArgs } from "../../server/agents/codex";
+import { worktreeGit } from "../../server/bridge/git";
+import { agentEnvFile, workerLayout, type WorkerLayout } from "../../server/bridge/layout";
+import { envFileText, launcherScript, type LauncherInput } from "../../server/bridge/launcher";
+import { branchFor } from "../../server/core/ids";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "../../server/core/records";
 import { makeFakeCodex, type FakeCodexRecord, type FakeCodexScript } from "./fake-codex.ts";
 import { makeRepo, removeDir, sh, tempDir } from "./repo";
 
@@ -18,6 +20,15 @@ import { makeRepo, removeDir, sh, tempDir } from "./repo";
 const BRIDGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "server", "bridge");
 export const FINISH_SCRIPT = join(BRIDGE_DIR, "worker-finish.mjs");
 export const PANE_VIEW_SCRIPT = join(BRIDGE_DIR, "pane-view.mjs");
+
+/** What a test may change about launch.sh (in the shape the bridge's inputs had before agents were pluggable). */
+export interface LauncherOverrides extends Partial<LauncherInput> {
+  codexBin?: string;
+  /** A follow-up turn: resume the thread with the message file on stdin. */
+  resume?: { threadId: string; messagePath: string };
+  /** Environment for the agent (written to the 0600 env file, which the launcher reads and deletes). */
+  env?: Record<string, string>;
+}
 
 export interface WorkerFixture {
   repo: string;
@@ -29,14 +40,17 @@ export interface WorkerFixture {
   worktree: string;
   branch: string;
   baseCommit: string;
-  paths: ReturnType<typeof workerRuntimePaths>;
+  paths: WorkerLayout;
   stopFilePath: string;
   outputSchemaPath: string;
   codexBin: string;
   recordPath: string;
+  /** The data dir the env file goes to. */
+  dataDir: string;
+  envFile: string;
   /** launch.sh for a new session (written to paths.launcherPath). */
   launcherInput: LauncherInput;
-  writeLauncher(overrides?: Partial<LauncherInput>): string;
+  writeLauncher(overrides?: LauncherOverrides): string;
   records(): FakeCodexRecord[];
   /** Removes the temp repo and the fake codex directory. */
   cleanup(): void;
@@ -67,14 +81,16 @@ export async function makeWorkerFixture(options: FixtureOptions): Promise<Worker
   if (options.exclude !== false) {
     appendFileSync(join(repo, commonDir, "info", "exclude"), "\n.longtable/\n.longtable-worker/\n");
   }
-  const runDir = join(repo, ".longtable", "panel-runs", RUN_ID);
-  const worktree = join(runDir, "worktrees", options.worktreeName ?? workerId);
+  const paths = workerLayout(repo, RUN_ID, workerId);
+  const runDir = dirname(dirname(paths.worktreePath));
+  const worktree = options.worktreeName ? join(runDir, "worktrees", options.worktreeName) : paths.worktreePath;
   mkdirSync(join(runDir, "worktrees"), { recursive: true });
   const branch = branchFor(RUN_ID, workerId);
   sh(repo, "git", ["worktree", "add", "-q", "-b", branch, worktree]);
   const baseCommit = sh(worktree, "git", ["rev-parse", "HEAD"]).trim();
-  const paths = workerRuntimePaths(worktree);
-  mkdirSync(paths.runtimeDir, { recursive: true });
+  const wt = await worktreeGit(repo, worktree);
+  if (!wt) throw new Error("the fixture's worktree is not registered");
+  mkdirSync(paths.outboxDir, { recursive: true });
   const outputSchemaPath = join(runDir, "panel-worker-output.schema.json");
   writeFileSync(outputSchemaPath, `${JSON.stringify(PANEL_WORKER_OUTPUT_SCHEMA, null, 2)}\n`);
   writeFileSync(
@@ -87,21 +103,40 @@ export async function makeWorkerFixture(options: FixtureOptions): Promise<Worker
     ...options.script,
     _options: { record: recordPath, recordEnv: options.recordEnv, ...(options.script._options ?? {}) },
   });
-  const launcherInput: LauncherInput = {
-    workerId,
-    role,
-    label,
-    runId: RUN_ID,
-    attempt: 1,
-    worktreePath: worktree,
-    paths,
-    stopFilePath: join(runDir, "stop-requested"),
-    outputSchemaPath,
-    codexBin,
-    nodeBin: process.execPath,
-    finishScript: FINISH_SCRIPT,
-    env: options.env,
+  const dataDir = join(fakeDir, "data");
+  const envFile = agentEnvFile(dataDir, RUN_ID, workerId);
+  const input = (o: LauncherOverrides = {}): LauncherInput => {
+    const { codexBin: bin, resume, env: _env, ...rest } = o;
+    return {
+      workerId,
+      role,
+      label,
+      runId: RUN_ID,
+      attempt: 1,
+      agent: "codex",
+      worktreePath: worktree,
+      gitDir: wt.gitDir,
+      paths: {
+        promptPath: resume?.messagePath ?? paths.taskPath,
+        resultPath: paths.resultPath,
+        logPath: paths.logPath,
+        exitCodePath: paths.exitCodePath,
+        commitPath: paths.commitPath,
+        agentEventsPath: paths.agentEventsPath,
+        lastMessagePath: paths.lastMessagePath,
+        envFile,
+      },
+      stopFilePath: join(runDir, "stop-requested"),
+      agentBin: bin ?? codexBin,
+      agentArgs: codexExecArgs({ worktreePath: worktree, outputSchemaPath, lastMessagePath: paths.lastMessagePath, resumeThreadId: resume?.threadId }),
+      ...(resume ? { followUp: { threadId: resume.threadId } } : {}),
+      nodeBin: process.execPath,
+      finishScript: FINISH_SCRIPT,
+      paneViewScript: PANE_VIEW_SCRIPT,
+      ...rest,
+    };
   };
+  const launcherInput = input();
   const fixture: WorkerFixture = {
     repo,
     runId: RUN_ID,
@@ -117,9 +152,14 @@ export async function makeWorkerFixture(options: FixtureOptions): Promise<Worker
     outputSchemaPath,
     codexBin,
     recordPath,
+    dataDir,
+    envFile,
     launcherInput,
     writeLauncher(overrides = {}) {
-      const text = launcherScript({ ...launcherInput, ...overrides });
+      const text = launcherScript(input(overrides));
+      const env = { ...(options.env ?? {}), ...(overrides.env ?? {}) };
+      mkdirSync(dirname(envFile), { recursive: true });
+      writeFileSync(envFile, envFileText(env), { mode: 0o600 });
       writeFileSync(paths.launcherPath, text, { mode: 0o700 });
       return paths.launcherPath;
     },

@@ -1,10 +1,19 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, writeFileSync, rmSync, realpathSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 
 export function tempDir(prefix = "ltp-"): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/**
+ * A temp folder outside /tmp (in /var/tmp): codex 0.169 refuses to set up its own sandbox helper
+ * when CODEX_HOME is under the temp dir, and then fails every command it runs in its sandbox.
+ */
+export function tempDirOutsideTmp(prefix = "ltp-"): string {
+  const base = existsSync("/var/tmp") ? "/var/tmp" : homedir();
+  return realpathSync(mkdtempSync(join(base, prefix)));
 }
 
 export function sh(cwd: string, cmd: string, args: string[], input?: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { branchFor, newRunId, roleIdSchema, runIdSchema, workerIdFor, workerIdSchema, RUN_ID_PATTERN } from "@/server/panel/ids";
+import { branchFor, newRunId, roleIdSchema, runIdSchema, workerIdFor, workerIdSchema, RUN_ID_PATTERN } from "@/server/core/ids";
 
 const hostile = ["..", "../etc", "a/b", "a b", "x;rm -rf /", "$(id)", "`id`", "-rf", "a\nb", "panel_run_../x", "", "é"];
 

@@ -2,8 +2,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { codexExecArgs, launcherScript, shellQuote, type LauncherInput } from "../../server/bridge/launcher";
-import { renderEventLine, paneText } from "../../server/bridge/pane-view.mjs";
+import { codexExecArgs } from "../../server/agents/codex";
+import { renderEventLine, paneText } from "../../server/agents/codex/pane.mjs";
+import { envFileText, launcherScript, shellQuote, type LauncherInput } from "../../server/bridge/launcher";
 import { makeWorkerFixture, paneEnv, readJson, runLauncher, RUN_ID } from "../support/launcher-fixture";
 import { removeDir, tempDir } from "../support/repo";
 
@@ -72,16 +73,17 @@ describe("codexExecArgs", () => {
 });
 
 describe("launcherScript validation", () => {
+  const rt = "/r/workers/worker-1-reviewer";
   const paths = {
-    taskPath: "/w/.longtable-worker/task.md", resultPath: "/w/.longtable-worker/result.json", logPath: "/w/.longtable-worker/worker.log",
-    exitCodePath: "/w/.longtable-worker/result.exit.json", commitPath: "/w/.longtable-worker/result.json.commit",
-    agentEventsPath: "/w/.longtable-worker/agent-events.jsonl", lastMessagePath: "/w/.longtable-worker/last-message.json",
-    mailboxPath: "/w/.longtable-worker/mailbox.jsonl",
+    promptPath: `${rt}/task.md`, resultPath: `${rt}/result.json`, logPath: `${rt}/worker.log`,
+    exitCodePath: `${rt}/result.exit.json`, commitPath: `${rt}/result.json.commit`,
+    agentEventsPath: `${rt}/agent-events.jsonl`, lastMessagePath: `${rt}/outbox/last-message.json`, envFile: "/data/secrets/x.env",
   };
   const input: LauncherInput = {
-    workerId: "worker-1-reviewer", role: "reviewer", label: "Reviewer", runId: RUN_ID, attempt: 1, worktreePath: "/w", paths,
-    stopFilePath: "/r/stop-requested", outputSchemaPath: "/r/schema.json", codexBin: "/bin/codex", nodeBin: "/usr/bin/node",
-    finishScript: "/p/server/bridge/worker-finish.mjs",
+    workerId: "worker-1-reviewer", role: "reviewer", label: "Reviewer", runId: RUN_ID, attempt: 1, agent: "codex", worktreePath: "/w",
+    gitDir: "/repo/.git/worktrees/worker-1-reviewer", paths, stopFilePath: "/r/stop-requested", agentBin: "/bin/codex",
+    agentArgs: codexExecArgs({ worktreePath: "/w", outputSchemaPath: "/r/schema.json", lastMessagePath: paths.lastMessagePath }),
+    nodeBin: "/usr/bin/node", finishScript: "/p/server/bridge/worker-finish.mjs", paneViewScript: "/p/server/bridge/pane-view.mjs",
   };
 
   it("accepts a valid input and rejects bad ids, names, paths and numbers", () => {
@@ -93,30 +95,31 @@ describe("launcherScript validation", () => {
       [{ attempt: 0 }, /attempt/],
       [{ attempt: 1.5 }, /attempt/],
       [{ worktreePath: "relative/path" }, /worktreePath/],
-      [{ codexBin: "codex" }, /codexBin/],
+      [{ gitDir: ".git" }, /gitDir/],
+      [{ agentBin: "codex" }, /agentBin/],
+      [{ agent: "bash" as never }, /unknown agent/],
       [{ nodeBin: "/usr/bin/node\n/bin/sh" }, /nodeBin/],
       [{ label: "a\0b" }, /label/],
-      [{ env: { "lower": "x" } }, /environment variable name/],
-      [{ env: { "A-B": "x" } }, /environment variable name/],
-      [{ env: { "1A": "x" } }, /environment variable name/],
-      [{ env: { "PATH; touch x": "x" } }, /environment variable name/],
-      [{ resume: { threadId: "-x", messagePath: "/m" } }, /thread id/],
-      [{ resume: { threadId: "abc", messagePath: "m.md" } }, /messagePath/],
+      [{ agentArgs: ["a\0b"] }, /agent argument/],
+      [{ sandbox: ["bwrap", "--"] }, /sandbox binary/],
+      [{ followUp: { threadId: "-x" } }, /thread id/],
       [{ paths: { ...paths, logPath: "worker.log" } }, /paths.logPath/],
+      [{ paths: { ...paths, envFile: "x.env" } }, /paths.envFile/],
     ];
     for (const [override, error] of bad) expect(() => launcherScript({ ...input, ...override }), JSON.stringify(override)).toThrow(error);
   });
 
-  it("is valid bash (bash -n) whatever the label, env values and paths contain", () => {
+  it("is valid bash (bash -n) whatever the label, arguments and paths contain", () => {
     const dir = scratch("ltp-syntax-");
     for (const value of NASTY) {
       const script = launcherScript({
         ...input,
         label: value,
         worktreePath: `/w/${value.replace(/\0/g, "")}`.replace(/[\r\n]/g, "_"),
-        env: { LONGTABLE_TEST_VALUE: value, ANOTHER_ONE: `${value}'${value}` },
-        codexArgs: ["-c", value],
-        resume: { threadId: "0199a213-81c0-7800-8aa1-bbab2a035a53", messagePath: "/m/follow up 'x'.md" },
+        agentArgs: ["-c", value],
+        sandbox: ["/usr/bin/bwrap", "--bind", value, value, "--"],
+        followUp: { threadId: "0199a213-81c0-7800-8aa1-bbab2a035a53" },
+        paths: { ...paths, promptPath: "/m/follow up 'x'.md" },
       });
       const file = join(dir, "launch.sh");
       writeFileSync(file, script);
@@ -125,14 +128,18 @@ describe("launcherScript validation", () => {
     }
   });
 
-  it("embeds values only inside single-quoted assignments, never in comments or commands", () => {
-    const script = launcherScript({ ...input, label: "MARKER1 $(x) 'y'", env: { SOME_VALUE: "MARKER2 `z`" }, codexArgs: ["MARKER3"] });
+  it("embeds values only inside single-quoted assignments, never in comments or commands; environment values not at all", () => {
+    const script = launcherScript({ ...input, label: "MARKER1 $(x) 'y'", agentArgs: [...input.agentArgs, "MARKER3"] });
     const lines = script.split("\n");
     expect(lines.filter((l) => l.includes("MARKER1"))).toEqual([String.raw`label='MARKER1 $(x) '\''y'\'''`]);
-    expect(lines.filter((l) => l.includes("MARKER2"))).toEqual(["export SOME_VALUE='MARKER2 `z`'"]);
     expect(lines.filter((l) => l.includes("MARKER3"))).toHaveLength(1);
-    expect(lines.find((l) => l.includes("MARKER3"))).toMatch(/^agent_args=\('exec' .* 'MARKER3' '-'\)$/);
+    expect(lines.find((l) => l.includes("MARKER3"))).toMatch(/^agent_args=\('exec' .* 'MARKER3'\)$/);
     expect(lines.filter((l) => l.startsWith("#")).join("\n")).not.toMatch(/MARKER|reviewer|\/w\//);
+    // Environment values (API keys) go to the 0600 env file the launcher reads, never into launch.sh.
+    expect(script).not.toMatch(/^export [A-Za-z_]+='/m);
+    expect(envFileText({ SOME_VALUE: "MARKER2 `z`\nline" })).toBe("SOME_VALUE=MARKER2 `z`\nline\0");
+    expect(() => envFileText({ "A-B": "x" })).toThrow(/environment variable name/);
+    expect(() => envFileText({ lower_ok: "x\0y" })).toThrow(/NUL/);
   });
 });
 

@@ -1,7 +1,27 @@
 import { describe, expect, it } from "vitest";
-import type { WorkerStatus } from "@/server/panel/enums";
-import { createRunRecord, deriveBridgeStatus, deriveRunStatus } from "@/server/panel/machine";
-import { BUILTIN_ROLES } from "@/server/panel/roles";
+import type { WorkerStatus } from "@/server/core/enums";
+import { runLayout, workerLayout } from "@/server/bridge/layout";
+import { createRunRecord, deriveBridgeStatus, deriveRunStatus, type CreateRunInput } from "@/server/panel/machine";
+import { BUILTIN_ROLES, type RoleDefinition } from "@/server/panel/roles/roles";
+
+const RUN_ID = "panel_run_mabc1234_abcd1234";
+/** A createRunRecord input with the paths the bridge's layout derives. */
+function recordInput(repoPath: string, roles: readonly RoleDefinition[], extra: Partial<CreateRunInput> & { now: string; prompt: string; mode: CreateRunInput["mode"] }): CreateRunInput {
+  const l = runLayout(repoPath, RUN_ID);
+  return {
+    runId: RUN_ID,
+    repoPath,
+    members: roles.map((role) => ({ role, agent: "codex" })),
+    paths: {
+      run: { runDirectory: l.runDirectory, worktreeDirectory: l.worktreeDirectory, eventLogPath: l.eventLogPath, outputSchemaPath: l.outputSchemaPath, stopFilePath: l.stopFilePath, aggregateResultPath: l.aggregateResultPath },
+      worker: (id) => {
+        const w = workerLayout(repoPath, RUN_ID, id);
+        return { taskPath: w.taskPath, resultPath: w.resultPath, logPath: w.logPath, launcherPath: w.launcherPath, exitCodePath: w.exitCodePath, mailboxPath: w.mailboxPath, taskStatePath: w.taskStatePath, worktreePath: w.worktreePath, worktreeBranch: w.worktreeBranch };
+      },
+    },
+    ...extra,
+  };
+}
 
 const ws = (...s: WorkerStatus[]) => s.map((status) => ({ status }));
 
@@ -19,7 +39,7 @@ describe("deriveRunStatus (DESIGN §2 order)", () => {
   });
 
   it("reports preflight_failed only when every worker failed preflight", () => {
-    const { run } = createRunRecord({ repoPath: "/r", prompt: "p", mode: "review", roles: BUILTIN_ROLES.slice(0, 2), now: new Date().toISOString() });
+    const { run } = createRunRecord(recordInput("/r", BUILTIN_ROLES.slice(0, 2), { prompt: "p", mode: "review", now: new Date().toISOString() }));
     const failed = run.workers.map((w) => ({ ...w, status: "failed" as const, executionState: "preflight_failed" as const }));
     expect(deriveBridgeStatus("failed", failed)).toBe("preflight_failed");
     expect(deriveBridgeStatus("failed", [failed[0]!, { ...failed[1]!, executionState: "launch_failed" }])).toBe("failed");
@@ -30,14 +50,16 @@ describe("deriveRunStatus (DESIGN §2 order)", () => {
 describe("createRunRecord", () => {
   it("lays out the seed's run directory and one worker per member", () => {
     const now = "2026-11-25T10:00:00.000Z";
-    const { run, events } = createRunRecord({ repoPath: "/repo", prompt: "Check it", mode: "critique", roles: BUILTIN_ROLES.slice(0, 3), now });
+    const { run, events } = createRunRecord(recordInput("/repo", BUILTIN_ROLES.slice(0, 3), { prompt: "Check it", mode: "critique", now }));
     expect(run.status).toBe("planned");
     expect(run.bridgeStatus).toBe("not_requested");
     expect(run.runDirectory).toBe(`/repo/.longtable/panel-runs/${run.id}`);
     expect(run.workers.map((w) => w.id)).toEqual(["worker-1-reviewer", "worker-2-theory_critic", "worker-3-methods_critic"]);
     const w = run.workers[1]!;
     expect(w.worktreePath).toBe(`${run.runDirectory}/worktrees/worker-2-theory_critic`);
-    expect(w.resultPath).toBe(`${w.worktreePath}/.longtable-worker/result.json`);
+    // Runtime files live outside the worktree (the agent cannot write them).
+    expect(w.resultPath).toBe(`${run.runDirectory}/workers/worker-2-theory_critic/result.json`);
+    expect(w).toMatchObject({ agent: "codex", runtimeLayout: "panel" });
     expect(w.worktreeBranch).toBe(`longtable/panel/${run.id}/worker-2-theory_critic`);
     expect(w).toMatchObject({ status: "pending", executionState: "not_started", cleanupStatus: "not_started" });
     expect(events).toHaveLength(1);

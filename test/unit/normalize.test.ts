@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { normalizeRunRecord } from "@/server/bridge/run-directory";
+import { normalizeRunRecord as normalize } from "@/server/bridge/run-record";
+
+const normalizeRunRecord = (raw: unknown, repo: string, id: string) => normalize(raw, repo, id).run;
 
 const runId = "panel_run_mabc1234_abcd1234";
 const runDir = `/repo/.longtable/panel-runs/${runId}`;
@@ -26,7 +28,10 @@ describe("normalizeRunRecord", () => {
     expect(done!.resultPath).toBe(`${runDir}/results/worker-1-reviewer.json`);
     expect(done!.executionState).toBe("not_started");
     expect(done!.worktreeBranch).toBe(`longtable/panel/${runId}/worker-1-reviewer`);
-    expect(failed!.resultPath).toBe(`${runDir}/worktrees/worker-2-editor/.longtable-worker/result.json`);
+    expect(done!.runtimeLayout).toBe("cli-0.1.57");
+    // A worker that names no runtime paths is in the panel's own layout (outside any worktree).
+    expect(failed!.resultPath).toBe(`${runDir}/workers/worker-2-editor/result.json`);
+    expect(failed!.runtimeLayout).toBe("panel");
     expect(failed!.diagnostics).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { RESULT_FIELDS, type WorkerResult } from "../../server/panel/records";
+import { RESULT_FIELDS, type WorkerResult } from "../../server/core/records";
 import {
   RESULT_LIMITS,
   buildWorkerResult,
@@ -195,7 +195,7 @@ describe("buildWorkerResult", () => {
 
 describe("finish CLI arguments", () => {
   const base = [
-    "--worker-id", "worker-1-reviewer", "--role", "reviewer", "--label", "-n 'x' $(y)", "--worktree", "/w",
+    "--worker-id", "worker-1-reviewer", "--role", "reviewer", "--label", "-n 'x' $(y)", "--worktree", "/w", "--git-dir", "/g",
     "--last-message", "/w/l", "--result", "/w/r", "--exit-file", "/w/e", "--commit-file", "/w/c", "--log", "/w/log", "--exit-code", "3",
   ];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { synthesize, synthesisMarkdown } from "@/server/panel/synthesis";
+import { synthesize, synthesisMarkdown } from "@/server/panel/results/synthesis";
 
 const m = (role: string, label: string, x: Partial<{ claims: string[]; objections: string[]; openQuestions: string[] }>) => ({
   workerId: `worker-1-${role}`, role, label, status: "completed", summary: `${label} summary`, claims: [], objections: [], openQuestions: [], evidenceRefs: [], ...x,

@@ -1,9 +1,9 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { backlogThenLive } from "../../events/stream";
-import { activityAfter, eventsAfter, latestEventSeq } from "../../panel/feed";
-import { runIdSchema, workerIdSchema } from "../../panel/ids";
-import { getRun } from "../../panel/runs";
+import { activityAfter, eventsAfter, latestEventSeq } from "../../panel/results/feed";
+import { runIdSchema, workerIdSchema } from "../../core/ids";
+import { getRun } from "../../panel/runs/queries";
 import { router, viewerProcedure } from "../init";
 
 const lastEventIdSchema = z.string().regex(/^\d{1,15}$/, "lastEventId is an event seq").nullish();
@@ -15,7 +15,7 @@ export const eventsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       getRun(ctx.panel, input.runId);
       const stream = backlogThenLive({
-        subscribe: (push) => ctx.panel.bus.subscribe((e) => e.runId === input.runId && push(e)),
+        subscribe: (push) => ctx.panel.bus.subscribe("event", (e) => e.runId === input.runId && push(e)),
         backlog: (after) => eventsAfter(ctx.panel, after, input.runId),
         after: Number(input.lastEventId ?? 0),
         signal,
@@ -27,7 +27,7 @@ export const eventsRouter = router({
     .input(z.object({ lastEventId: lastEventIdSchema }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const stream = backlogThenLive({
-        subscribe: (push) => ctx.panel.bus.subscribe(push),
+        subscribe: (push) => ctx.panel.bus.subscribe("event", push),
         backlog: (after) => eventsAfter(ctx.panel, after),
         after: input?.lastEventId ? Number(input.lastEventId) : latestEventSeq(ctx.panel),
         signal,
@@ -40,7 +40,7 @@ export const eventsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       getRun(ctx.panel, input.runId);
       const stream = backlogThenLive({
-        subscribe: (push) => ctx.panel.bus.subscribeActivity((a) => a.runId === input.runId && (!input.workerId || a.workerId === input.workerId) && push(a)),
+        subscribe: (push) => ctx.panel.bus.subscribe("activity", (a) => a.runId === input.runId && (!input.workerId || a.workerId === input.workerId) && push(a)),
         backlog: (after) => activityAfter(ctx.panel, input.runId, after, input.workerId),
         after: Number(input.lastEventId ?? 0),
         signal,

@@ -1,5 +1,5 @@
-import { createCustomRole, listRoles } from "../../panel/role-catalog";
-import { customRoleInputSchema } from "../../panel/roles";
+import { createCustomRole, listRoles } from "../../panel/roles/catalog";
+import { customRoleInputSchema } from "../../panel/roles/roles";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 export const rolesRouter = router({

@@ -1,11 +1,13 @@
-import { launchRun, resumeRun, shutdownRun, stopRun } from "../../panel/lifecycle";
-import { decide, decideInputSchema, decisions } from "../../panel/decisions";
-import { runUsage } from "../../panel/feed";
-import { runResult, runSynthesis } from "../../panel/results";
-import { listMerges, runOverlap } from "../../panel/review";
-import {
-  createRun, createRunInputSchema, getRun, listRuns, listRunsInputSchema, runIdInputSchema,
-} from "../../panel/runs";
+import { launchRun } from "../../panel/lifecycle/launch";
+import { resumeRun, shutdownRun, stopRun } from "../../panel/lifecycle/stop";
+import { decide, decideInputSchema, decisions } from "../../panel/results/decisions";
+import { runUsage } from "../../panel/results/feed";
+import { runResult, runSynthesis } from "../../panel/results/results";
+import { listMerges } from "../../panel/review/merge";
+import { runOverlap } from "../../panel/review/overlap";
+import { createRun } from "../../panel/runs/create";
+import { getRun, listRuns } from "../../panel/runs/queries";
+import { createRunInputSchema, listRunsInputSchema, runIdInputSchema } from "../../panel/runs/schemas";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 export const runsRouter = router({

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { workerIdSchema, runIdSchema } from "../../panel/ids";
-import { getWorker } from "../../panel/results";
-import { followUpInputSchema, requestFollowUp } from "../../panel/followup";
-import { workerActivity, workerTerminal } from "../../panel/terminal";
-import {
-  cleanupInputSchema, cleanupWorker, diffInputSchema, discardInputSchema, discardPreview, discardPreviewInputSchema, discardWorker,
-  listMerges, mergeInputSchema, mergePreview, mergePreviewInputSchema, mergeWorker, workerDiff,
-} from "../../panel/review";
+import { workerIdSchema, runIdSchema } from "../../core/ids";
+import { getWorker } from "../../panel/results/results";
+import { followUpInputSchema, requestFollowUp } from "../../panel/lifecycle/followup";
+import { workerActivity, workerTerminal } from "../../panel/results/terminal";
+import { cleanupInputSchema, diffInputSchema, discardInputSchema, discardPreviewInputSchema, mergeInputSchema, mergePreviewInputSchema } from "../../panel/review/schemas";
+import { workerDiff } from "../../panel/review/diff";
+import { mergePreview } from "../../panel/review/preview";
+import { listMerges, mergeWorker } from "../../panel/review/merge";
+import { cleanupWorker, discardPreview, discardWorker } from "../../panel/review/discard";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 export const workerRefSchema = z.object({ runId: runIdSchema, workerId: workerIdSchema });

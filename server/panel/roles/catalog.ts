@@ -1,7 +1,7 @@
 import { asc } from "drizzle-orm";
-import * as t from "../../db/schema";
-import { PanelError } from "./errors";
-import type { Panel } from "./panel";
+import * as t from "../../../db/schema";
+import { PanelError } from "../../core/errors";
+import type { Panel } from "../panel";
 import { BUILTIN_ROLES, mergeCatalog, type CustomRoleInput, type RoleDefinition } from "./roles";
 
 export function listRoles(panel: Panel): RoleDefinition[] {

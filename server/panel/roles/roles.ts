@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLE_ID_PATTERN } from "./ids";
+import { ROLE_ID_PATTERN } from "../../core/ids";
 
 export interface RoleDefinition {
   id: string;

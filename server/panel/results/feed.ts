@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import * as t from "../../db/schema";
-import type { ActivityEvent, BusEvent } from "../events/bus";
-import type { Panel } from "./panel";
+import * as t from "../../../db/schema";
+import type { ActivityEvent, BusEvent } from "../../events/bus";
+import type { Panel } from "../panel";
 
 /** Events of one run (or all runs) after `afterSeq`, oldest first. */
 export function eventsAfter(panel: Panel, afterSeq: number, runId?: string, limit = 500): BusEvent[] {

@@ -1,8 +1,8 @@
-import { readJsonIfExists } from "../bridge/run-directory";
-import type { Panel } from "./panel";
-import type { WorkerResult } from "./records";
-import { getRun } from "./runs";
-import { notFound } from "./errors";
+import { readJsonData } from "../../bridge/run-files";
+import type { Panel } from "../panel";
+import type { WorkerResult } from "../../core/records";
+import { getRun } from "../runs/queries";
+import { notFound } from "../../core/errors";
 
 export interface MemberResult extends WorkerResult {
   workerId: string;
@@ -12,11 +12,11 @@ export interface MemberResult extends WorkerResult {
 /** The run's aggregate: panel-result.json when written, else the results that exist so far. */
 export async function runResult(panel: Panel, runId: string) {
   const run = getRun(panel, runId);
-  const written = await readJsonIfExists<{ id: string; memberResults: MemberResult[] }>(run.aggregateResultPath);
+  const written = readJsonData<{ id: string; memberResults: MemberResult[] }>(run.aggregateResultPath);
   if (written && Array.isArray(written.memberResults)) return { ...written, final: true as const };
   const memberResults: MemberResult[] = [];
   for (const w of run.workers) {
-    const r = await readJsonIfExists<WorkerResult>(w.resultPath);
+    const r = readJsonData<WorkerResult>(w.resultPath);
     if (r) memberResults.push({ ...r, workerId: w.id, commit: w.worktreeCommit ?? null });
   }
   return { id: null, runId, status: run.status, memberResults, final: false as const };

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { createId, runIdSchema } from "./ids";
-import { PanelError } from "./errors";
-import { writerFor } from "./lifecycle";
-import { decisionRecorded } from "./machine";
-import type { Panel } from "./panel";
-import type { Decision } from "./records";
-import { getRun } from "./runs";
+import { createId, runIdSchema } from "../../core/ids";
+import { PanelError } from "../../core/errors";
+import { changeRun } from "../door";
+import { decisionRecorded } from "../machine";
+import type { Panel } from "../panel";
+import type { Decision } from "../../core/records";
+import { getRun } from "../runs/queries";
 
 export const DECISION_PRESETS = ["revise", "evidence", "proceed", "defer"] as const;
 
@@ -17,14 +17,13 @@ export const decideInputSchema = z.object({
 
 /** Record the researcher's next decision after a run (DESIGN: decision checkpoint). */
 export async function decide(panel: Panel, input: z.infer<typeof decideInputSchema>): Promise<Decision> {
-  return panel.locks.run(input.runId, async () => {
-    const w = writerFor(panel, input.runId);
-    if (!["completed", "blocked", "failed", "stopped"].includes(w.current.status)) {
-      throw new PanelError("CONFLICT", `run is ${w.current.status}; record a decision once it has finished`);
+  return changeRun(panel, input.runId, async (door) => {
+    if (!["completed", "blocked", "failed", "stopped"].includes(door.current.status)) {
+      throw new PanelError("CONFLICT", `run is ${door.current.status}; record a decision once it has finished`);
     }
     const createdAt = new Date().toISOString();
     const decision: Decision = { id: createId("decision"), answer: input.answer, note: input.note?.trim() || undefined, createdAt };
-    await w.apply((run) => decisionRecorded(run, decision));
+    await door.apply((run) => decisionRecorded(run, decision));
     return decision;
   });
 }

@@ -4,18 +4,20 @@
  * attempt, a new commit, a new result.
  */
 import { existsSync } from "node:fs";
-import { appendFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
-import { sessionNameFor } from "../bridge/tmux";
-import { PanelError } from "./errors";
-import { createId, runIdSchema, workerIdSchema } from "./ids";
-import { clearAttemptArtifacts, prepareAttempt, tmuxFor, writerFor } from "./lifecycle";
-import { followUpStarted, workerRuntimePaths } from "./machine";
-import type { Panel } from "./panel";
-import type { PanelWorker, WorkerRuntime } from "./records";
-import { listRoles } from "./role-catalog";
-import { getRun } from "./runs";
+import { agentFor } from "../../agents/registry";
+import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
+import { sessionNameFor } from "../../bridge/tmux";
+import { PanelError } from "../../core/errors";
+import { createId, runIdSchema, workerIdSchema } from "../../core/ids";
+import type { PanelWorker, WorkerRuntime } from "../../core/records";
+import { changeRun } from "../door";
+import { followUpStarted } from "../machine";
+import type { Panel } from "../panel";
+import { listRoles } from "../roles/catalog";
+import { getRun } from "../runs/queries";
+import { prepareAttempt } from "./attempt";
+import { moveRuntimeOut } from "./runtime";
 
 export const followUpInputSchema = z.object({
   runId: runIdSchema,
@@ -41,44 +43,45 @@ function followUpText(worker: PanelWorker, input: FollowUpInput): string {
 }
 
 export async function requestFollowUp(panel: Panel, input: FollowUpInput): Promise<PanelWorker> {
-  await panel.locks.run(input.runId, async () => {
-    const w = writerFor(panel, input.runId);
-    const worker = w.current.workers.find((x) => x.id === input.workerId);
+  await changeRun(panel, input.runId, async (door) => {
+    let worker = door.current.workers.find((x) => x.id === input.workerId);
     if (!worker) throw new PanelError("NOT_FOUND", `worker ${input.workerId} was not found in run ${input.runId}`);
     if (worker.status === "running" || worker.status === "pending") {
       throw new PanelError("CONFLICT", `${worker.label} is ${worker.status}; wait for its result before requesting changes`);
     }
-    if (!worker.threadId) {
+    const threadId = worker.threadId;
+    if (!threadId) {
       throw new PanelError("PRECONDITION_FAILED", `${worker.label} has no agent thread to resume (it never started a turn); resume the run instead`);
+    }
+    if (!agentFor(worker.agent).threadIdPattern.test(threadId)) {
+      throw new PanelError("PRECONDITION_FAILED", `${worker.label}'s recorded thread id is not one its agent could have given; resume the run instead`);
     }
     if (worker.cleanupStatus === "removed" || !existsSync(worker.worktreePath)) {
       throw new PanelError("PRECONDITION_FAILED", `${worker.label}'s worktree was removed; changes cannot be requested any more`);
     }
-    if (w.current.bridgeStatus === "shutdown") throw new PanelError("CONFLICT", "the run was shut down");
-    if (w.current.status === "stopped" || w.current.status === "stop_requested" || existsSync(w.current.stopFilePath)) {
+    if (door.current.bridgeStatus === "shutdown") throw new PanelError("CONFLICT", "the run was shut down");
+    if (door.current.status === "stopped" || door.current.status === "stop_requested" || existsSync(door.current.stopFilePath)) {
       throw new PanelError("CONFLICT", "the run is stopped; resume it before requesting changes");
     }
+    await moveRuntimeOut(door, [worker.id]);
+    worker = door.current.workers.find((x) => x.id === input.workerId)!;
     const now = new Date().toISOString();
-    const paths = workerRuntimePaths(worker.worktreePath);
-    await appendFile(worker.mailboxPath, `${JSON.stringify({ id: createId("message"), createdAt: now, from: "researcher", kind: "followup", message: input.message, quotes: input.quotes ?? [] })}\n`);
-    const messagePath = join(paths.runtimeDir, `followup-${(worker.attempt ?? 1) + 1}.md`);
-    await writeFile(messagePath, followUpText(worker, input), "utf8");
-    await clearAttemptArtifacts(worker);
-    const brief = listRoles(panel).find((r) => r.id === worker.role)?.brief ?? "";
-    await prepareAttempt(panel, w.current, worker, brief, { threadId: worker.threadId, messagePath });
-    const tmux = tmuxFor(panel);
-    const session = sessionNameFor(w.current.id);
+    appendFileNoFollowSync(worker.mailboxPath, `${JSON.stringify({ id: createId("message"), createdAt: now, from: "researcher", kind: "followup", message: input.message, quotes: input.quotes ?? [] })}\n`);
+    const brief = listRoles(panel).find((r) => r.id === worker!.role)?.brief ?? "";
+    const { argv, cwd } = await prepareAttempt(panel, door.current, worker, { brief, followUp: { threadId, text: followUpText(worker, input) } });
+    const tmux = panel.tmux;
+    const session = sessionNameFor(door.current.id);
     const panes = await tmux.listPanes();
-    const pane = panes.find((p) => p.session === session && p.window === worker.id);
+    const pane = panes.find((p) => p.session === session && p.window === worker!.id);
     let runtime: WorkerRuntime;
     if (pane) {
-      await tmux.respawn(pane.paneId, worker.worktreePath, ["bash", worker.launcherPath]);
+      await tmux.respawn(pane.paneId, cwd, argv);
       runtime = { ...worker.runtime, transport: "tmux", paneId: pane.paneId, session, window: worker.id, socket: tmux.socket, launchedAt: now };
     } else {
-      const opened = await tmux.openWindow(session, worker.id, worker.worktreePath, ["bash", worker.launcherPath]);
+      const opened = await tmux.openWindow(session, worker.id, cwd, argv);
       runtime = { transport: "tmux", paneId: opened.paneId, session, window: worker.id, windowIndex: opened.windowIndex, socket: tmux.socket, launchedAt: now };
     }
-    await w.apply((run) => followUpStarted(run, worker.id, runtime, input.message, now));
+    await door.apply((run) => followUpStarted(run, worker!.id, runtime, input.message, now));
   });
   return getRun(panel, input.runId).workers.find((x) => x.id === input.workerId)!;
 }

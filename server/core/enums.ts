@@ -21,6 +21,8 @@ export const EVENT_TYPES = [
 ] as const;
 export const RESULT_STATUSES = ["completed", "blocked", "error"] as const;
 export const MODES = ["review", "critique", "draft", "commit"] as const;
+/** The agent CLIs a member can be played by (one adapter each, server/agents/<id>/). */
+export const AGENT_IDS = ["codex", "claude", "command"] as const;
 
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export const workerStatusSchema = z.enum(WORKER_STATUSES);
@@ -30,6 +32,7 @@ export const cleanupStatusSchema = z.enum(CLEANUP_STATUSES);
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 export const resultStatusSchema = z.enum(RESULT_STATUSES);
 export const modeSchema = z.enum(MODES);
+export const agentIdSchema = z.enum(AGENT_IDS);
 
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
@@ -39,6 +42,7 @@ export type CleanupStatus = z.infer<typeof cleanupStatusSchema>;
 export type EventType = z.infer<typeof eventTypeSchema>;
 export type ResultStatus = z.infer<typeof resultStatusSchema>;
 export type Mode = z.infer<typeof modeSchema>;
+export type AgentId = z.infer<typeof agentIdSchema>;
 
 /** Statuses this product never produces; read them from old records only. */
 export const LEGACY_RUN_STATUSES: readonly RunStatus[] = ["degraded", "resumable"];

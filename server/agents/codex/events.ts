@@ -2,30 +2,14 @@
  * The agent's own step events (codex `exec --json` JSONL) turned into activity rows. Hidden
  * reasoning is never stored. Unknown or malformed lines become a short "other" row at most.
  */
-export interface ActivityItem {
-  kind: "thread" | "turn" | "command" | "file_change" | "message" | "todo" | "error" | "usage" | "tool" | "other";
-  text: string;
-  data?: Record<string, unknown>;
-}
-
-export interface Usage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-}
-
-export interface ParsedLine {
-  item?: ActivityItem;
-  threadId?: string;
-  usage?: Usage;
-}
+import type { ParsedLine } from "../types";
 
 const MAX_TEXT = 4000;
 const MAX_OUTPUT = 16_000;
 const clip = (s: unknown, n = MAX_TEXT) => (typeof s === "string" ? (s.length > n ? `${s.slice(0, n)}…` : s) : "");
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-export function parseAgentLine(line: string): ParsedLine {
+export function parseCodexLine(line: string): ParsedLine {
   let e: Record<string, unknown>;
   try {
     const v = JSON.parse(line) as unknown;

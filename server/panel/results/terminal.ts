@@ -1,13 +1,12 @@
-import { sessionNameFor } from "../bridge/tmux";
+import { sessionNameFor } from "../../bridge/tmux";
 import { activityAfter } from "./feed";
-import { tmuxFor } from "./lifecycle";
-import type { Panel } from "./panel";
+import type { Panel } from "../panel";
 import { getWorker } from "./results";
 
 /** The worker's tmux pane (with colours) and the command a human uses to attach to it. */
 export async function workerTerminal(panel: Panel, runId: string, workerId: string) {
   const worker = getWorker(panel, runId, workerId);
-  const tmux = tmuxFor(panel);
+  const tmux = panel.tmux;
   const session = sessionNameFor(runId);
   const attach = `tmux -L ${panel.config.tmuxSocket} attach -t ${session}:${workerId}`;
   const panes = await tmux.listPanes();

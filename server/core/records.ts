@@ -1,6 +1,18 @@
 import type {
-  BridgeStatus, CleanupStatus, EventType, ExecutionState, Mode, ResultStatus, RunStatus, WorkerStatus,
+  AgentId, BridgeStatus, CleanupStatus, EventType, ExecutionState, Mode, ResultStatus, RunStatus, WorkerStatus,
 } from "./enums";
+
+/** Where a worker's runtime files live (see server/bridge/layout.ts). */
+export type RuntimeLayout = "panel" | "cli-0.1.59" | "cli-0.1.57";
+
+/** Tokens (and, where the agent reports it, cost) of a worker's agent thread. */
+export interface Usage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  /** In US dollars, as the agent reported it (Claude Code's total_cost_usd); absent for codex. */
+  costUsd?: number;
+}
 
 /** Where a worker runs: one tmux window on the panel's dedicated socket. */
 export interface WorkerRuntime {
@@ -15,12 +27,22 @@ export interface WorkerRuntime {
   [key: string]: unknown;
 }
 
-/** A worker record as stored in run.json (field names follow LongTable CLI 0.1.59). */
+/**
+ * A worker record as stored in run.json (field names follow LongTable CLI 0.1.59). The path and
+ * branch fields are written for the CLI's sake and are always derived from the run folder and the
+ * ids when a record is read (server/bridge/run-record.ts) — never taken from the file.
+ */
 export interface PanelWorker {
   id: string;
   role: string;
   label: string;
   required: boolean;
+  /** The agent that plays this member (records without one are codex). */
+  agent: AgentId;
+  /** The agent's model, when the member names one. */
+  model?: string;
+  /** Where this worker's runtime files are (the panel's own layout, or a CLI one: read only). */
+  runtimeLayout: RuntimeLayout;
   status: WorkerStatus;
   executionState: ExecutionState;
   cleanupStatus: CleanupStatus;
@@ -45,7 +67,7 @@ export interface PanelWorker {
   threadId?: string;
   attempt?: number;
   /** Token usage of the agent's thread (running total from turn.completed). */
-  usage?: { inputTokens: number; cachedInputTokens: number; outputTokens: number };
+  usage?: Usage;
   diagnostics: string[];
   /**
    * The worker HEAD when its current attempt started (set by whoever starts an attempt; when
@@ -104,7 +126,21 @@ export interface PanelRun {
   diagnostics: string[];
   /** The researcher's decisions after the run (newest last). */
   decisions?: Decision[];
+  /** Every accepted merge of a worker of this run (oldest first); the `merges` table mirrors it. */
+  merges?: MergeRecord[];
   [key: string]: unknown;
+}
+
+export interface MergeRecord {
+  id: string;
+  workerId: string;
+  strategy: "squash" | "commits";
+  target: string;
+  previousCommit: string;
+  commit: string;
+  /** The worker HEAD that was merged. */
+  workerHead: string;
+  createdAt: string;
 }
 
 export interface Decision {

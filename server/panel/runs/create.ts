@@ -1,0 +1,64 @@
+/** runs.create: a new run folder with its record, through the door. */
+import { currentBranch, ensureExcludes, headCommit } from "../../bridge/git";
+import { runLayout, workerLayout } from "../../bridge/layout";
+import { ensureDir, writeJsonAtomic } from "../../bridge/run-files";
+import type { AgentId } from "../../core/enums";
+import { PanelError } from "../../core/errors";
+import { newRunId } from "../../core/ids";
+import { PANEL_WORKER_OUTPUT_SCHEMA, RUN_SCHEMA_DESCRIPTOR } from "../../core/records";
+import { createThroughDoor } from "../door";
+import { createRunRecord, type MemberInput } from "../machine";
+import type { Panel } from "../panel";
+import { addRepo } from "../repos";
+import { resolveRoles } from "../roles/catalog";
+import { markOwned } from "./ownership";
+import { getRun, type RunView } from "./queries";
+import type { CreateRunInput } from "./schemas";
+
+export async function createRun(panel: Panel, input: CreateRunInput): Promise<RunView> {
+  const repo = await addRepo(panel, input.repoPath);
+  const wanted = input.members ?? (input.roles ?? []).map((role) => ({ role, agent: undefined as AgentId | undefined, model: undefined as string | undefined }));
+  const roles = resolveRoles(panel, wanted.map((m) => m.role));
+  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? "codex", ...(m.model ? { model: m.model } : {}) }));
+  const leaderHead = await headCommit(repo.path);
+  if (!leaderHead) {
+    throw new PanelError("PRECONDITION_FAILED", `${repo.path} has no commits yet: make a first commit, then create the run`);
+  }
+  const now = new Date().toISOString();
+  const runId = newRunId(Date.parse(now));
+  const layout = runLayout(repo.path, runId);
+  const { run, events } = createRunRecord({
+    runId,
+    repoPath: repo.path,
+    prompt: input.prompt,
+    mode: input.mode,
+    members,
+    targetBranch: await currentBranch(repo.path),
+    leaderHead,
+    now,
+    paths: {
+      run: {
+        runDirectory: layout.runDirectory,
+        worktreeDirectory: layout.worktreeDirectory,
+        eventLogPath: layout.eventLogPath,
+        outputSchemaPath: layout.outputSchemaPath,
+        stopFilePath: layout.stopFilePath,
+        aggregateResultPath: layout.aggregateResultPath,
+      },
+      worker: (workerId) => {
+        const w = workerLayout(repo.path, runId, workerId);
+        return {
+          taskPath: w.taskPath, resultPath: w.resultPath, logPath: w.logPath, launcherPath: w.launcherPath, exitCodePath: w.exitCodePath,
+          mailboxPath: w.mailboxPath, taskStatePath: w.taskStatePath, worktreePath: w.worktreePath, worktreeBranch: w.worktreeBranch,
+        };
+      },
+    },
+  });
+  await ensureExcludes(repo.path);
+  await ensureDir(run.runDirectory);
+  await writeJsonAtomic(layout.descriptorPath, RUN_SCHEMA_DESCRIPTOR);
+  await writeJsonAtomic(run.outputSchemaPath, PANEL_WORKER_OUTPUT_SCHEMA);
+  markOwned(panel, run.id, repo.path);
+  await createThroughDoor(panel, repo.id, run, events);
+  return getRun(panel, run.id);
+}
