@@ -69,7 +69,8 @@ export interface CliRunFixture {
   notes: string[];
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Records are built and patched field by field, as the CLI does with its spread updates. */
+type Json = Record<string, any>;
 
 const git = (cwd: string, args: string[], input?: Buffer) =>
   execFileSync("git", args, { cwd, input, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 << 20 });

@@ -9,7 +9,7 @@ const runDir = `/repo/.longtable/panel-runs/${runId}`;
 const wt = `${runDir}/worktrees/worker-1-reviewer`;
 
 /** A 0.1.59-shaped record as the CLI writes it for a running worker (paths abbreviated to /repo). */
-function cliRun(): Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function cliRun(): Record<string, any> {
   return {
     schemaVersion: 1, id: runId, createdAt: "2026-11-30T01:24:03.962Z", updatedAt: "2026-11-30T01:24:04.641Z",
     invocationId: "invocation_record_mx2l4jxu_7kekm5", planId: "panel_plan_mx2l4jxt_meen8t", provider: "codex",
@@ -109,7 +109,6 @@ describe("cliStatusProblems (what `longtable panel status` needs around the reco
     mkdirSync(rd, { recursive: true });
     writeFileSync(join(meta, "project.json"), JSON.stringify({ projectName: "x" }));
     writeFileSync(join(meta, "current-session.json"), JSON.stringify({ id: "s" }));
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const run: Record<string, any> = { ...cliRun(), ...cliFieldsForPanelRun(rd), runDirectory: rd, workingDirectory: dir, status: "completed" };
     run.workers = run.workers.map((w: Record<string, unknown>) => ({ ...w, status: "completed", resultPath: join(rd, "missing-result.json"), paneId: undefined }));
     writeFileSync(join(rd, "run.json"), JSON.stringify(run));
