@@ -9,14 +9,16 @@
  *    a closed local port.
  *  - `runClaude(args, {cwd, stdinFile})`: one claude invocation with stdin from a file or
  *    /dev/null (never an open pipe: `claude -p` without a prompt argument reads stdin to its end).
+ *  - `claudeFixture(script)`: the server, the environment and a temp git repo together.
  *
  * Measured on the 2-core test machine: one claude start + one scripted turn takes ~0.7 s.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { removeDir, tempDir } from "./repo";
+import { startAnthropicServer, type AnthropicServer, type AnthropicServerOptions, type ClaudeScript } from "./anthropic-server";
+import { makeRepo, removeDir, tempDir } from "./repo";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The pinned claude: absolute, so a launch script works whatever PATH tmux has. */
@@ -149,4 +151,40 @@ export function jsonLines(text: string): Array<Record<string, unknown>> {
       return [];
     }
   });
+}
+
+export interface ClaudeFixture {
+  server: AnthropicServer;
+  env: ClaudeEnv;
+  /** A temp git repo (README.md, src/app.txt) standing in for a worker's worktree. */
+  repo: string;
+  /** Writes a prompt file (outside the repo) and returns its path. */
+  prompt(text: string): string;
+  /** runClaude in the repo with the fixture's environment. */
+  run(args: readonly string[], options?: RunClaudeOptions): Promise<ClaudeRun>;
+  cleanup(): Promise<void>;
+}
+
+/** A scripted server, an offline claude environment and a temp repo, torn down by cleanup(). */
+export async function claudeFixture(script: ClaudeScript, options: ClaudeEnvOptions & { server?: AnthropicServerOptions } = {}): Promise<ClaudeFixture> {
+  const server = await startAnthropicServer(script, options.server);
+  const env = makeClaudeEnv(server.baseUrl, options);
+  const repo = makeRepo();
+  let n = 0;
+  return {
+    server,
+    env,
+    repo,
+    prompt(text) {
+      const path = join(env.home, `prompt-${++n}.md`);
+      writeFileSync(path, text);
+      return path;
+    },
+    run: (args, runOptions = {}) => runClaude(args, { cwd: repo, ...runOptions, env: { ...env.env, ...runOptions.env } }),
+    async cleanup() {
+      await server.close();
+      env.cleanup();
+      removeDir(repo);
+    },
+  };
 }

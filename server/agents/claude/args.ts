@@ -13,6 +13,7 @@
  * Values are passed as `--flag=value`, so a value can never be read as another flag.
  */
 import { CLAUDE_SESSION_ID_PATTERN } from "./events.mjs";
+import type { EnvVars } from "./types";
 
 export { CLAUDE_SESSION_ID_PATTERN };
 
@@ -133,7 +134,7 @@ export function claudeTurnArgs(input: ClaudeTurnArgsInput): string[] {
 }
 
 /** The claude binary to run: LONGTABLE_CLAUDE_BIN, else `claude` (resolved on PATH by the caller). */
-export function claudeBin(env: NodeJS.ProcessEnv = process.env): string {
+export function claudeBin(env: EnvVars = process.env): string {
   const v = env[CLAUDE_BIN_ENV];
   return v && v.trim() ? v : "claude";
 }

@@ -16,6 +16,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { claudeUserConfigDir } from "./sandbox";
+import type { EnvVars } from "./types";
 
 export interface ClaudeToolCheck {
   name: "claude";
@@ -39,9 +40,9 @@ interface Probe {
   stderr: string;
 }
 
-function probe(bin: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Probe> {
+function probe(bin: string, args: string[], env: EnvVars, timeoutMs: number): Promise<Probe> {
   return new Promise((resolve) => {
-    const child = execFile(bin, args, { cwd: "/", env, timeout: timeoutMs, encoding: "utf8", maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(bin, args, { cwd: "/", env: env as NodeJS.ProcessEnv, timeout: timeoutMs, encoding: "utf8", maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : null) : 0;
       resolve({ ok: !error, code, stdout: String(stdout ?? ""), stderr: String(stderr ?? "") });
     });
@@ -83,7 +84,7 @@ export function describeAuthStatus(stdout: string): { loggedIn: boolean; status:
 }
 
 /** What the environment and the config dir say, when claude's own status is unreadable. */
-function fallbackLogin(env: NodeJS.ProcessEnv): { loggedIn: boolean; status: string } {
+function fallbackLogin(env: EnvVars): { loggedIn: boolean; status: string } {
   for (const name of ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"]) {
     if (env[name]?.trim()) return { loggedIn: true, status: `${name} is set (claude's own status could not be read)` };
   }
@@ -94,7 +95,7 @@ function fallbackLogin(env: NodeJS.ProcessEnv): { loggedIn: boolean; status: str
 }
 
 /** The doctor's Claude Code check, against `bin` (LONGTABLE_CLAUDE_BIN or `claude`). */
-export async function claudeDoctor(options: { bin: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ClaudeDoctor> {
+export async function claudeDoctor(options: { bin: string; env?: EnvVars; timeoutMs?: number }): Promise<ClaudeDoctor> {
   const env = options.env ?? process.env;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const version = await probe(options.bin, ["--version"], env, timeoutMs);

@@ -25,6 +25,7 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
+import type { EnvVars } from "./types";
 
 export const CLAUDE_STATE_DIR_ENV = "CLAUDE_CONFIG_DIR";
 
@@ -56,7 +57,7 @@ export const CLAUDE_PASSTHROUGH_ENV = [
 ] as const;
 
 /** The user's claude config dir: CLAUDE_CONFIG_DIR, else ~/.claude. */
-export function claudeUserConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+export function claudeUserConfigDir(env: EnvVars = process.env): string {
   const set = env[CLAUDE_STATE_DIR_ENV];
   if (set && isAbsolute(set)) return set;
   return join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), ".claude");

@@ -29,3 +29,6 @@ export interface ParsedLine {
   threadId?: string;
   usage?: Usage;
 }
+
+/** Environment variables as read (process.env or a plain object). */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
