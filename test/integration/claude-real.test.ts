@@ -73,6 +73,8 @@ describe("real claude 2.1.328 worker turns against the scripted Messages API", (
     expect(bash).toMatchObject({ name: "Bash", isError: false, output: expect.stringMatching(/^one\ntwo\nthree\nfour(\n\n<system-reminder>[\s\S]*)?$/) });
     expect(toolResultBlocks(posts[1]!.body).map((b) => b.tool_use_id)).toEqual([bash!.id]);
     expect(server.violations).toEqual([]);
+    // Nothing else is asked of the API offline (no models list, no token counting).
+    expect(server.requests.map((q) => `${q.method} ${q.url}`)).toEqual(["POST /v1/messages?beta=true", "POST /v1/messages?beta=true"]);
 
     const session = sessionOf(r);
     expect(posts[0]!.headers["x-claude-code-session-id"]).toBe(session);
@@ -186,7 +188,7 @@ describe("real claude 2.1.328 worker turns against the scripted Messages API", (
 
   it("SIGTERM during a Bash command: the command is killed with claude, nothing is left running", async () => {
     const { prompt, run, repo } = await fixture({
-      [KEY]: [{ tools: [{ bash: "echo $$ > cmd.pid; exec python3 -c 'import time; time.sleep(120)'" }] }],
+      [KEY]: [{ tools: [{ bash: "echo $$ > cmd.pid; exec tail -f /dev/null" }] }],
     });
     const pidFile = join(repo, "cmd.pid");
     const r = await run(args(), {

@@ -29,8 +29,16 @@
  * claude speaks and records each problem in `violations` (tests assert it stays empty): every
  * tool_use of the previous response must come back as a tool_result with the same id, no
  * tool_result may name a tool_use that was never made, a tool must be offered in the request's
- * `tools` before the script uses it, requests must ask for a stream, and no request may arrive for
- * an unknown key or after a key's script is exhausted. Tool results are kept by id (`toolResults`).
+ * `tools` before the script uses it, and no request may arrive for an unknown key, after a key's
+ * script is exhausted, or on another route. Tool results are kept by id (`toolResults`).
+ *
+ * Streaming: claude asks for a stream. After a cut stream (or an `error` event without partial
+ * text) it repeats the request once WITHOUT streaming; the server plays the next turn as one
+ * JSON message then (`stream` is recorded per request). A stall or cut on that request hangs up
+ * the same way; an sseError turn becomes an HTTP error of its type.
+ *
+ * claude 2.1.328 (with CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1) sends nothing but POST
+ * /v1/messages?beta=true: one per model call, none at start-up.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";

@@ -6,8 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { parseAgentLine } from "../../server/supervisor/activity";
 import {
-  CLAUDE_ACTIVITY_LIMITS, createClaudeParseState, parseClaudeLine, parseClaudeLineItems, resultUsage,
+  CLAUDE_ACTIVITY_LIMITS, createClaudeParseState, parseClaudeLine, parseClaudeLineItems,
 } from "../../server/agents/claude/events.mjs";
+import { resultUsage } from "../../server/agents/claude/usage.mjs";
 import type { ActivityItem } from "../../server/agents/claude/types";
 import { RESULT, readFixture } from "../fixtures/claude/record";
 import { PINNED_CLAUDE_VERSION } from "../support/claude-env";

@@ -21,7 +21,8 @@
  * No result line at all: claude was killed (SIGTERM → exit 143, SIGKILL), or never started
  * (bad arguments, no prompt: exit 1 with only stderr).
  */
-import { CLAUDE_SESSION_ID_PATTERN, resultUsage } from "./events.mjs";
+import { CLAUDE_SESSION_ID_PATTERN } from "./events.mjs";
+import { resultUsage } from "./usage.mjs";
 
 /**
  * @typedef {import("./types").Usage} Usage
