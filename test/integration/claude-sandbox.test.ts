@@ -13,7 +13,7 @@ import { claudeFinalResult } from "@/server/agents/claude/result.mjs";
 import { claudeSandboxPaths, claudeWorkerEnv, prepareClaudeStateDir } from "@/server/agents/claude/sandbox";
 import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/panel/records";
 import { userTexts } from "../support/anthropic-server";
-import { CLAUDE_BIN, MOCK_CLAUDE_MODEL, claudeFixture, type ClaudeFixture } from "../support/claude-env";
+import { CLAUDE_BIN, MOCK_CLAUDE_MODEL, claudeFixture, runClaude, type ClaudeFixture } from "../support/claude-env";
 import { removeDir, tempDir } from "../support/repo";
 
 const KEY = "builder";
@@ -36,6 +36,13 @@ const dir = (prefix: string) => {
 };
 const listing = (d: string) =>
   readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => `${join(e.parentPath, e.name)}=${readFileSync(join(e.parentPath, e.name), "utf8")}`).sort();
+
+/** The fixture's environment for a sandboxed claude, whose temp dir is the sandbox's /tmp (claude's default), not the fixture's. */
+function sandboxEnv(fixture: ClaudeFixture, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...fixture.env.env, ...extra };
+  delete env.CLAUDE_CODE_TMPDIR;
+  return env;
+}
 
 /** bwrap argv around claude: read-only system, a private /tmp, the worktree and state dir writable, network shared (the API). */
 function sandboxed(paths: { worktree: string; stateDir: string }, claudeArgs: string[], options: { tmpfs?: boolean } = {}): string[] {
@@ -109,10 +116,10 @@ describe("claude under bubblewrap with a private state dir", () => {
     const stateDir = join(dir("ltp-claude-worker-"), "claude-state");
     expect(prepareClaudeStateDir(stateDir, { userConfigDir: userConfig }).copied).toEqual([".credentials.json", "settings.json"]);
     const home = dir("ltp-claude-real-home-"); // outside every bind: absent inside the sandbox
-    const env = { ...f.env.env, ...claudeWorkerEnv(stateDir), HOME: home };
+    const env = sandboxEnv(f, { ...claudeWorkerEnv(stateDir), HOME: home });
     const paths = { worktree: f.repo, stateDir };
 
-    const r = await f.run(sandboxed(paths, args()), { bin: BWRAP, env, stdinFile: f.prompt(TASK) });
+    const r = await runClaude(sandboxed(paths, args()), { bin: BWRAP, cwd: f.repo, env, stdinFile: f.prompt(TASK) });
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(f.repo, "src/app.txt"), "utf8")).toBe("one\ntwo\nthree\nsandboxed\n");
     const out = [...f.server.toolResults.values()][0]!.output;
@@ -131,7 +138,7 @@ describe("claude under bubblewrap with a private state dir", () => {
     expect(readdirSync(home)).toEqual([]);
     expect(listing(userConfig)).toEqual(before);
 
-    const again = await f.run(sandboxed(paths, args(session)), { bin: BWRAP, env, stdinFile: f.prompt("Follow-up: once more.") });
+    const again = await runClaude(sandboxed(paths, args(session)), { bin: BWRAP, cwd: f.repo, env, stdinFile: f.prompt("Follow-up: once more.") });
     expect(again.code, again.stderr).toBe(0);
     expect(claudeFinalResult(again.stdout)).toMatchObject({ ok: true, sessionId: session, value: { summary: "again" } });
     expect(readFileSync(join(f.repo, "src/app.txt"), "utf8")).toMatch(/again\n$/);
@@ -142,8 +149,8 @@ describe("claude under bubblewrap with a private state dir", () => {
     f = await claudeFixture({ [KEY]: [{ tools: [{ bash: "echo hi" }] }, { structured: RESULT }] });
     const stateDir = join(dir("ltp-claude-worker-"), "claude-state");
     prepareClaudeStateDir(stateDir, { userConfigDir: dir("ltp-claude-user-config-") });
-    const env = { ...f.env.env, ...claudeWorkerEnv(stateDir) };
-    const r = await f.run(sandboxed({ worktree: f.repo, stateDir }, args(), { tmpfs: false }), { bin: BWRAP, env, stdinFile: f.prompt(TASK) });
+    const env = sandboxEnv(f, claudeWorkerEnv(stateDir));
+    const r = await runClaude(sandboxed({ worktree: f.repo, stateDir }, args(), { tmpfs: false }), { bin: BWRAP, cwd: f.repo, env, stdinFile: f.prompt(TASK) });
     expect(r.code, r.stderr).toBe(0);
     const bash = [...f.server.toolResults.values()][0]!;
     expect(bash.isError).toBe(true);

@@ -56,6 +56,7 @@ export function makeClaudeEnv(baseUrl: string, options: ClaudeEnvOptions = {}): 
   const home = tempDir("ltp-claude-home-");
   const configDir = join(home, ".claude");
   mkdirSync(configDir, { recursive: true });
+  mkdirSync(join(home, "tmp"));
   const env: Record<string, string> = {
     HOME: home,
     CLAUDE_CONFIG_DIR: configDir,
@@ -64,6 +65,9 @@ export function makeClaudeEnv(baseUrl: string, options: ClaudeEnvOptions = {}): 
     DISABLE_AUTOUPDATER: "1",
     // A scripted error must end the turn at once, not after claude's backoff-and-retry loop.
     CLAUDE_CODE_MAX_RETRIES: "0",
+    // claude's own temp files (Bash output under claude-<uid>/, its socket under cc-socks/) go
+    // here instead of /tmp, so cleanup() removes them.
+    CLAUDE_CODE_TMPDIR: join(home, "tmp"),
     HTTPS_PROXY: DEAD_PROXY,
     HTTP_PROXY: DEAD_PROXY,
     ALL_PROXY: DEAD_PROXY,

@@ -13,7 +13,9 @@
  *    --resume needs, plugins/, tasks). HOME itself may stay read-only;
  *  - /tmp (a private tmpfs): the Bash tool writes its output under /tmp/claude-<uid>/<cwd-slug>/
  *    (with a read-only /tmp every Bash call fails: "EROFS: read-only file system, mkdir
- *    '/tmp/claude-0/…'"), and claude opens a socket under /tmp/cc-socks/.
+ *    '/tmp/claude-0/…'"), and claude opens a socket under /tmp/cc-socks/. CLAUDE_CODE_TMPDIR
+ *    moves both elsewhere (the tests point it into their temp HOME); the commands the agent runs
+ *    still expect a writable /tmp, so the tmpfs stays.
  * Network: only the API (claude has no OS sandbox of its own unless its `sandbox` setting is on).
  *
  * The state dir is private to one worker and kept across its turns (a follow-up resumes the
