@@ -207,6 +207,11 @@ describe("parseClaudeLine on malformed and hostile input", () => {
     expect(parseClaudeLineItems(JSON.stringify({ type: "system", subtype: "thinking_tokens", estimated_tokens: 3 })).items).toEqual([]);
   });
 
+  it("TodoWrite (the older plan tool) gives the whole plan, like codex's todo list", () => {
+    const line = JSON.stringify({ type: "assistant", message: { content: [{ type: "tool_use", id: "t9", name: "TodoWrite", input: { todos: [{ content: "read", status: "completed" }, { content: "fix", status: "in_progress" }, "junk"] } }] } });
+    expect(parseClaudeLine(line).item).toEqual({ kind: "todo", text: "Plan: 1/2 done", data: { id: "t9", items: [{ text: "read", completed: true }, { text: "fix", completed: false }] } });
+  });
+
   it("a parse state forgets the oldest tool uses beyond its bound", () => {
     const state = createClaudeParseState();
     for (let i = 0; i < CLAUDE_ACTIVITY_LIMITS.maxRemembered + 10; i++) {

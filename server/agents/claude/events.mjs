@@ -219,6 +219,13 @@ function toolUse(b, state) {
     remember(state, id, { name, path: clip(input[FILE_TOOLS[/** @type {keyof typeof FILE_TOOLS} */ (name)]], L.maxPath) });
     return undefined; // a file_change row comes with the result, as codex's does on completion
   }
+  if (name === "TodoWrite") {
+    // The older plan tool (CLAUDE_CODE_ENABLE_TASKS=0): the whole list in its input, like codex's todo_list.
+    remember(state, id, { name });
+    const todos = Array.isArray(input.todos) ? input.todos.filter(isObject).slice(0, 200) : [];
+    const items = todos.map((t) => ({ text: clip(t.content, 500), completed: t.status === "completed" }));
+    return { kind: "todo", text: `Plan: ${items.filter((t) => t.completed).length}/${items.length} done`, data: { id, items } };
+  }
   if (TODO_TOOLS.has(name)) {
     remember(state, id, { name });
     return undefined; // the plan row comes with the result (it carries the task ids)
