@@ -119,14 +119,13 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
     const cookieName = sessionCookieName(instanceName);
     const guardCfg = { token, viewerToken: config.viewerToken, cookieName, sessions, extraHosts: loopback ? [] : [config.host.toLowerCase()] };
 
-    // Requests open under each session (event streams last): "sign out everywhere" cuts them.
+    // Requests open under each session: "sign out everywhere" cuts their event streams (which
+    // would otherwise go on for hours). Other requests finish: one of them is the sign-out itself.
     const openBySession = new Map<string, Set<ServerResponse>>();
+    const isStream = (res: ServerResponse) => res.headersSent && String(res.getHeader("content-type") ?? "").startsWith("text/event-stream");
     panel.closers.push(
       sessions.onRevoke((hashes) => {
-        for (const hash of hashes) {
-          for (const res of openBySession.get(hash) ?? []) res.destroy();
-          openBySession.delete(hash);
-        }
+        for (const hash of hashes) for (const res of openBySession.get(hash) ?? []) if (isStream(res)) res.destroy();
       }),
     );
     const track = (sessionId: string, res: ServerResponse) => {

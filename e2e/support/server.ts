@@ -80,7 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const m = /Open:\s+(http:\/\/[a-z0-9.-]+:\d+\/)\?token=/.exec(output);
-      if (m) {
+      if (m && /\n {2}data: .*\n/.test(output)) { // the whole banner (its last line) is in
         clearTimeout(timer);
         resolveURL(m[1]!);
       }
