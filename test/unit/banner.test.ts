@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { checkSocketPath, checkSshHost, loginUrl, panelUrl, startBanner, tunnelCommand, type Endpoint } from "@/server/http/banner";
+import { spawnSync } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { checkSocketPath, checkSshHost, loginUrl, panelUrl, readServerInfo, removeServerInfo, startBanner, tunnelCommand, writeServerInfo, type Endpoint } from "@/server/http/banner";
+import { printTunnel } from "@/server/http/print-tunnel";
+import { removeDir, tempDir } from "../support/repo";
 
 const TOKEN = "t0k3n-abcdefghijklmnopqrstuvwxyz012345";
 const tcp: Endpoint = { kind: "tcp", host: "127.0.0.1", port: 41234 };
@@ -41,5 +44,46 @@ describe("printed URL and tunnel lines", () => {
     expect(checkSocketPath("panel.sock")).toMatch(/absolute path/);
     expect(checkSocketPath("/tmp/a:b.sock")).toMatch(/must not contain ':'/);
     expect(checkSocketPath(`/tmp/${"x".repeat(120)}`)).toMatch(/under 100/);
+  });
+});
+
+describe("--print-tunnel", () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(removeDir));
+  const run = (host: string, o: Partial<Parameters<typeof printTunnel>[1]> & { dataDir: string }) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = printTunnel(host, { defaultPort: 4400, ...o, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err: err.join("\n") };
+  };
+
+  it("prints the running server's tunnel (the port --port 0 picked) and its URL, never the token", () => {
+    const dataDir = tempDir("ltp-print-tunnel-");
+    dirs.push(dataDir);
+    writeServerInfo(dataDir, { pid: process.pid, instanceName: "panel-abcd2345", endpoint: { kind: "tcp", host: "127.0.0.1", port: 45123 }, url: "http://panel-abcd2345.localhost:45123/" });
+    const r = run("me@ws", { dataDir });
+    expect(r).toMatchObject({ code: 0, out: ["ssh -N -L 45123:127.0.0.1:45123 me@ws"] });
+    expect(r.err).toContain("then open http://panel-abcd2345.localhost:45123/ on your machine");
+    // Flags on the command line win over the running server.
+    expect(run("ws", { dataDir, port: 4500 }).out).toEqual(["ssh -N -L 4500:127.0.0.1:4500 ws"]);
+    expect(run("ws", { dataDir, socket: "/home/me/p.sock", port: 4600 }).out).toEqual(["ssh -N -L 4600:/home/me/p.sock ws"]);
+    // The server removes its file when it stops; a file left by a killed server (its pid gone) is ignored.
+    removeServerInfo(dataDir);
+    expect(readServerInfo(dataDir)).toBeUndefined();
+    const gone = spawnSync("true").pid!;
+    writeServerInfo(dataDir, { pid: gone, instanceName: "panel-abcd2345", endpoint: { kind: "tcp", host: "127.0.0.1", port: 45123 }, url: "http://panel-abcd2345.localhost:45123/" });
+    expect(readServerInfo(dataDir)).toBeUndefined();
+    expect(run("ws", { dataDir }).out).toEqual(["ssh -N -L 4400:127.0.0.1:4400 ws"]);
+  });
+
+  it("with no running server: the flags' (or default) port, and it says so; bad input changes nothing and exits 2", () => {
+    const dataDir = tempDir("ltp-print-tunnel-");
+    dirs.push(dataDir);
+    const r = run("ws", { dataDir });
+    expect(r.out).toEqual(["ssh -N -L 4400:127.0.0.1:4400 ws"]);
+    expect(r.err).toMatch(/no panel is running with the data dir .*: this is for port 4400/);
+    expect(run("-oProxyCommand=sh", { dataDir })).toMatchObject({ code: 2, out: [] });
+    expect(run("ws", { dataDir, port: 0 })).toMatchObject({ code: 2, out: [] });
+    expect(run("ws", { dataDir, socket: "relative.sock" })).toMatchObject({ code: 2, out: [] });
   });
 });
