@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 import { makeFakeCodex, type FakeCodexScript } from "../test/support/fake-codex";
 import { apiOf, git, loginTo, makeRepoWith, stopOwnServer, waitForWorkers, type RunRecord, type ServerApi } from "./support/review-server";
-import { contextOptions, expectPhoneFriendly, isPhone } from "./support/phone";
+import { closeFileDrawer, contextOptions, expectPhoneFriendly, isPhone, openFileDrawer } from "./support/phone";
 import { startServer, type RunningServer } from "./support/server";
 
 const expect = baseExpect.configure({ timeout: 30_000 });
@@ -87,19 +87,6 @@ test.describe("diff review and merge", () => {
 
   const fileRow = (page: Page, path: string) => page.locator(`[data-testid="file-row"][data-path="${path}"]`);
   const wide = () => contextOptions({ viewport: { width: 1500, height: 950 } });
-  /** On a phone the file tree is a drawer: open it before using the tree (a no-op on the desktop). */
-  const openFiles = async (page: Page) => {
-    if (!isPhone()) return;
-    const drawer = page.getByTestId("files-drawer");
-    if ((await drawer.getAttribute("data-open")) !== "true") await page.getByTestId("files-drawer-toggle").click();
-    await expect(drawer).toHaveAttribute("data-open", "true");
-    await expect(drawer).toBeVisible();
-  };
-  const closeFiles = async (page: Page) => {
-    if (!isPhone()) return;
-    if ((await page.getByTestId("files-drawer").getAttribute("data-open")) === "true") await page.getByTestId("files-drawer-close").click();
-    await expect(page.getByTestId("files-drawer")).toHaveAttribute("data-open", "false");
-  };
 
   test("review a worker's diff, keep viewed marks across a reload, merge it (squash) and clean up", async ({ browser }) => {
     const context = await browser.newContext(wide());
@@ -124,7 +111,7 @@ test.describe("diff review and merge", () => {
     await page.waitForURL(/\/review\/worker-1-reviewer/);
 
     // The file tree: a binary file, a rename (with its similarity), a modification; tree order.
-    await openFiles(page);
+    await openFileDrawer(page);
     await expectPhoneFriendly(page, "file tree drawer");
     await expect(page.getByTestId("file-row")).toHaveCount(3);
     await expect(page.getByTestId("file-row")).toHaveText([/logo\.bin/, /handbook\.md/, /util\.ts/]);
@@ -132,7 +119,7 @@ test.describe("diff review and merge", () => {
     await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-status", "renamed");
     await expect(fileRow(page, "docs/handbook.md")).toContainText("guide.md 100%");
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-status", "modified");
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("diff-totals")).toContainText("3 files");
     if (isPhone()) await expect(page.getByTestId("shortcut-hint")).toBeHidden(); // no keyboard on a phone
     else await expect(page.getByTestId("shortcut-hint")).toContainText("next hunk");
@@ -187,15 +174,15 @@ test.describe("diff review and merge", () => {
 
     // v marks the file viewed; the mark survives a reload (localStorage, keyed by head commit).
     await page.keyboard.press("v");
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
     await expect(page.getByTestId("viewed-count")).toHaveText("1 / 3 viewed");
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await page.reload();
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
     await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-viewed", "false");
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "src/util.ts"); // ?file= kept the selection
     await expect(page.getByTestId("viewed-toggle")).toBeChecked();
 
@@ -257,9 +244,9 @@ test.describe("diff review and merge", () => {
     await expect(viewer.getByTestId("merge-submit")).toHaveCount(0);
     await expect(viewer.getByTestId("discard-open")).toHaveCount(0);
     await viewer.getByTestId("review-tab-changes").click();
-    await openFiles(viewer);
+    await openFileDrawer(viewer);
     await expect(viewer.getByTestId("file-row")).toHaveCount(2);
-    await closeFiles(viewer);
+    await closeFileDrawer(viewer);
     await expect(viewer.getByTestId("viewed-toggle")).toBeVisible(); // viewed marks are the viewer's own
     await expect(viewer.getByTestId("quote-line")).toHaveCount(0);
     await viewerContext.close();
@@ -271,9 +258,9 @@ test.describe("diff review and merge", () => {
     const page = await loginTo(context, server!, server!.token);
     const worker = run.workers.find((w) => w.id === "worker-2-methods_critic")!;
     await page.goto(`${server!.baseURL}/runs/${run.id}/review/${worker.id}?file=notes/methods.md`);
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(2);
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("since-previous")).toBeDisabled(); // one attempt so far
 
     // Quote the line the feedback is about.
@@ -295,9 +282,9 @@ test.describe("diff review and merge", () => {
     // The worker runs again; its uncommitted edit shows up live in the file tree.
     await expect(page.getByTestId("review-worker-status")).toHaveText("running");
     await page.getByTestId("review-tab-changes").click();
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "true");
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("uncommitted-note")).toBeVisible();
     const liveAdds = page.getByTestId("file-diff").locator('[data-testid="diff-line"][data-type="add"]');
     await expect(liveAdds).toHaveCount(4);
@@ -307,9 +294,9 @@ test.describe("diff review and merge", () => {
     writeFileSync(join(run.runDirectory, "gate-followup"), "");
     await expect(page.getByTestId("review-worker-status")).toHaveText("completed", { timeout: 45_000 });
     await expect(page.getByTestId("review-attempt")).toHaveText("attempt 2");
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "false");
-    await closeFiles(page);
+    await closeFileDrawer(page);
     const after = await api.query<RunRecord>("runs.get", { runId: run.id });
     const head = after.workers.find((w) => w.id === worker.id)!.worktreeCommit!;
     expect(head).not.toBe(worker.worktreeCommit);
@@ -319,19 +306,19 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("since-previous")).toBeEnabled();
     await page.getByTestId("since-previous").click();
     await expect(page.getByTestId("changes-view")).toHaveAttribute("data-since", "previousAttempt");
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(1);
     await expect(fileRow(page, "notes/methods.md")).toBeVisible();
-    await closeFiles(page);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("since-note")).toContainText(worker.worktreeCommit!.slice(0, 10));
     const sinceDiff = page.getByTestId("file-diff");
     await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["A power analysis is now included."]);
     await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="del"]')).toHaveCount(0);
     // All changes again: both files of the worker.
     await page.getByTestId("since-base").click();
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(2);
-    await closeFiles(page);
+    await closeFileDrawer(page);
 
     // Discard asks first and says what would be lost; cancelling changes nothing.
     await page.getByTestId("review-tab-merge").click();
@@ -354,7 +341,7 @@ test.describe("diff review and merge", () => {
 
     // Every file is counted, few rows are in the DOM.
     await expect(page.getByTestId("diff-totals")).toContainText("1203 files");
-    await openFiles(page);
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-tree")).toHaveAttribute("data-count", "1203");
     const rendered = await page.getByTestId("file-row").count();
     expect(rendered).toBeGreaterThan(3);
@@ -369,7 +356,7 @@ test.describe("diff review and merge", () => {
     await page.locator('[data-testid="folder-row"][data-path="data/gen/11"]').click();
     await expect(page.getByTestId("file-row")).toHaveCount(1);
     await page.getByTestId("file-filter").fill("");
-    await closeFiles(page);
+    await closeFileDrawer(page);
 
     // data/big.csv is over the line limit: collapsed with its stats until "Load anyway".
     const big = page.getByTestId("file-diff");
@@ -383,7 +370,7 @@ test.describe("diff review and merge", () => {
     expect(lines).toBeLessThan(400); // 20,500 lines, virtualized
 
     // ] and [ move between the two hunks of src/long.txt.
-    await openFiles(page);
+    await openFileDrawer(page);
     await page.getByTestId("file-filter").fill("src/");
     await page.locator('[data-testid="file-row"][data-path="src/long.txt"]').click();
     const long = page.getByTestId("file-diff");

@@ -53,3 +53,18 @@ export async function expectPhoneFriendly(page: Page, where: string): Promise<vo
   expect(report.bodyScroll, `${where}: the body is wider than the screen`).toBeLessThanOrEqual(report.clientWidth);
   expect(report.small, `${where}: tap targets under ${MIN_TAP} px`).toEqual([]);
 }
+
+/** On a phone the review's file tree is a drawer: open it before using the tree (no-op on the desktop). */
+export async function openFileDrawer(page: Page): Promise<void> {
+  if (!isPhone()) return;
+  const drawer = page.getByTestId("files-drawer");
+  if ((await drawer.getAttribute("data-open")) !== "true") await page.getByTestId("files-drawer-toggle").click();
+  await expect(drawer).toHaveAttribute("data-open", "true");
+  await expect(drawer).toBeVisible();
+}
+
+export async function closeFileDrawer(page: Page): Promise<void> {
+  if (!isPhone()) return;
+  if ((await page.getByTestId("files-drawer").getAttribute("data-open")) === "true") await page.getByTestId("files-drawer-close").click();
+  await expect(page.getByTestId("files-drawer")).toHaveAttribute("data-open", "false");
+}
