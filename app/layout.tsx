@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { TRPCReactProvider } from "./_trpc/client";
 import { NavBar } from "./_components/nav";
 import "./globals.css";
+import "./phone.css";
 
 export const metadata: Metadata = {
   title: { default: "LongTable Panel", template: "%s · LongTable Panel" },

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
 import { api, env, login } from "./support/env";
 import { notePathOf, openGate, summaryOf } from "./support/fake-script";
+import { contextOptions, expectPhoneFriendly } from "./support/phone";
 
 /** Waits ride on a real server, tmux and git on a shared machine: give each poll some slack. */
 const expect = baseExpect.configure({ timeout: 30_000 });
@@ -18,11 +19,12 @@ test.describe("live run dashboard", () => {
   test.setTimeout(150_000);
 
   test("a run launched from the browser goes pending → running → completed without a reload; activity, terminal, synthesis and a decision", async ({ browser, request }) => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await browser.newContext({ acceptDownloads: true, ...contextOptions() });
     // The runs list stays open in its own tab the whole time: it must follow the run live.
     const list = await login(context);
     await expect(list.getByTestId("runs-live-state")).toHaveText("live");
     await list.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    await expectPhoneFriendly(list, "runs list");
     const page = await context.newPage();
 
     // Create the run with the form: three of the default roles.
@@ -30,6 +32,7 @@ test.describe("live run dashboard", () => {
     await page.getByLabel("Prompt").fill("Review src/app.txt and write notes.");
     await page.getByRole("button", { name: "None" }).click();
     for (const { label } of ROLES) await page.getByLabel(label, { exact: true }).check();
+    await expectPhoneFriendly(page, "new run form");
     await page.getByRole("button", { name: "Create run" }).click();
     await page.waitForURL(/\/runs\/panel_run_[a-z0-9]+_[a-z0-9]+$/);
     const runId = new URL(page.url()).pathname.split("/").pop()!;
@@ -70,6 +73,7 @@ test.describe("live run dashboard", () => {
     await expect(page.getByTestId("action-shutdown")).toBeEnabled();
     // The timeline got every worker's result.
     await expect(page.locator('[data-testid="timeline-row"][data-type="worker_result"]')).toHaveCount(3);
+    await expectPhoneFriendly(page, "run page (cards, timeline, actions)");
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
 
     // Activity of the reviewer: the file it wrote, a failed command with its output.
@@ -84,12 +88,14 @@ test.describe("live run dashboard", () => {
     await expect(lint).toContainText("notes need a citation");
     await expect(page.locator('[data-testid="activity-row"][data-kind="todo"]')).toContainText("Read src/app.txt");
     await expect(page.locator('[data-testid="activity-row"][data-kind="message"]').first()).toContainText("Reviewer is reading the task");
+    await expectPhoneFriendly(page, "activity");
 
     // Terminal: the pane's final screen and the exact attach command.
     await page.getByTestId("nav-terminal").click();
     await expect(page.getByTestId("attach-command")).toHaveText(new RegExp(`^tmux -L ${env().tmuxSocket} attach -t \\S+:worker-\\d+-reviewer$`));
     await expect(page.getByTestId("terminal")).toContainText(notePathOf("reviewer"));
     await expect(page.getByTestId("terminal-state")).toHaveText("not running");
+    await expectPhoneFriendly(page, "terminal");
 
     // Synthesis: every member's summary, side by side, and the exports.
     await page.goto(`${env().baseURL}/runs/${runId}?view=synthesis`);
@@ -101,6 +107,7 @@ test.describe("live run dashboard", () => {
     await expect(page.getByTestId("objection-groups").getByTestId("synthesis-group").first()).toContainText("Reviewer");
     await expect(page.getByTestId("objection-groups").getByTestId("synthesis-group").first()).toContainText("Methods Critic");
     await expect(page.getByTestId("disagreement").first()).toContainText("Theory Critic");
+    await expectPhoneFriendly(page, "synthesis");
 
     const [md] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-markdown").click()]);
     expect(md.suggestedFilename()).toBe(`${runId}-panel.md`);

@@ -1,26 +1,13 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { expect as baseExpect, test, type Page } from "@playwright/test";
+import { expect as baseExpect, test } from "@playwright/test";
 import { api, createRun, env, mutate } from "./support/env";
-import { openGate, runDirOf } from "./support/fake-script";
+import { openGate } from "./support/fake-script";
 import { startForwarder, type Forwarder } from "./support/forwarder";
+import { eventsOnDisk as eventsIn, timelineRows } from "./support/timeline";
 
 /** Waits ride on a real server, tmux and git on a shared machine: give each poll some slack. */
 const expect = baseExpect.configure({ timeout: 30_000 });
 
-/** The run's lifecycle log on disk: one JSON object per line, in the order it was written. */
-function eventsOnDisk(runId: string): { id: string; type: string }[] {
-  return readFileSync(join(runDirOf(env().repo, runId), "events.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { id: string; type: string });
-}
-
-async function timelineRows(page: Page) {
-  return page.getByTestId("timeline-row").evaluateAll((rows) =>
-    rows.map((r) => ({ seq: Number(r.getAttribute("data-seq")), id: r.getAttribute("data-event-id") ?? "", type: r.getAttribute("data-type") ?? "" })),
-  );
-}
+const eventsOnDisk = (runId: string) => eventsIn(env().repo, runId);
 
 test.describe("live updates survive a dropped connection", () => {
   test.setTimeout(120_000);

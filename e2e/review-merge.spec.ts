@@ -11,6 +11,7 @@ import { expect as baseExpect, test, type Page } from "@playwright/test";
 import { makeFakeCodex, type FakeCodexScript } from "../test/support/fake-codex";
 import { openGateIn, waitForGate } from "./support/fake-script";
 import { apiOf, git, loginTo, makeRepoWith, stopOwnServer, waitForWorkers, type RunRecord, type ServerApi } from "./support/review-server";
+import { closeFileDrawer, contextOptions, expectPhoneFriendly, isPhone, openFileDrawer } from "./support/phone";
 import { startServer, type RunningServer } from "./support/server";
 
 const expect = baseExpect.configure({ timeout: 30_000 });
@@ -85,9 +86,10 @@ test.describe("diff review and merge", () => {
   });
 
   const fileRow = (page: Page, path: string) => page.locator(`[data-testid="file-row"][data-path="${path}"]`);
+  const wide = () => contextOptions({ viewport: { width: 1500, height: 950 } });
 
   test("review a worker's diff, keep viewed marks across a reload, merge it (squash) and clean up", async ({ browser }) => {
-    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const context = await browser.newContext(wide());
     const page = await loginTo(context, server!, server!.token);
 
     // The run's review: both workers, a clean pair in the overlap matrix, a merge order.
@@ -103,19 +105,24 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("merge-order").locator("li")).toHaveCount(3);
     await expect(page.getByTestId("merge-order").locator("li").first()).toHaveAttribute("data-worker-id", "worker-2-methods_critic");
     await expect(page.getByTestId("shared-files")).toContainText("src/util.ts");
+    await expectPhoneFriendly(page, "run review");
 
     await page.locator('[data-testid="review-worker-row"][data-worker-id="worker-1-reviewer"]').getByTestId("open-review").click();
     await page.waitForURL(/\/review\/worker-1-reviewer/);
 
     // The file tree: a binary file, a rename (with its similarity), a modification; tree order.
+    await openFileDrawer(page);
+    await expectPhoneFriendly(page, "file tree drawer");
     await expect(page.getByTestId("file-row")).toHaveCount(3);
     await expect(page.getByTestId("file-row")).toHaveText([/logo\.bin/, /handbook\.md/, /util\.ts/]);
     await expect(fileRow(page, "assets/logo.bin")).toHaveAttribute("data-binary", "true");
     await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-status", "renamed");
     await expect(fileRow(page, "docs/handbook.md")).toContainText("guide.md 100%");
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-status", "modified");
+    await closeFileDrawer(page);
     await expect(page.getByTestId("diff-totals")).toContainText("3 files");
-    await expect(page.getByTestId("shortcut-hint")).toContainText("next hunk");
+    if (isPhone()) await expect(page.getByTestId("shortcut-hint")).toBeHidden(); // no keyboard on a phone
+    else await expect(page.getByTestId("shortcut-hint")).toContainText("next hunk");
 
     // The first file opens by itself: the binary file is named, not dumped.
     await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "assets/logo.bin");
@@ -137,12 +144,21 @@ test.describe("diff review and merge", () => {
     await expect(diff.getByTestId("word-add")).toHaveText("*");
     await expect(diff.locator(".hljs-keyword").first()).toHaveText("export"); // syntax highlighting (TypeScript)
 
-    // s switches to the split view and back.
-    await page.keyboard.press("s");
-    await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "split");
-    await expect(diff.getByTestId("diff-pair").filter({ has: page.getByTestId("word-add") })).toHaveCount(1);
-    await page.keyboard.press("s");
-    await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "unified");
+    await expectPhoneFriendly(page, "worker review: a file's diff");
+    if (isPhone()) {
+      // A phone shows the unified diff only: Split is unavailable, and s changes nothing.
+      await expect(page.getByTestId("mode-split")).toBeDisabled();
+      await page.keyboard.press("s");
+      await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "unified");
+      await expect(diff.getByTestId("diff-pair")).toHaveCount(0);
+    } else {
+      // s switches to the split view and back.
+      await page.keyboard.press("s");
+      await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "split");
+      await expect(diff.getByTestId("diff-pair").filter({ has: page.getByTestId("word-add") })).toHaveCount(1);
+      await page.keyboard.press("s");
+      await expect(page.getByTestId("diff-body")).toHaveAttribute("data-mode", "unified");
+    }
 
     // The auditor changed the same line: compare both diffs, then their two versions.
     await page.locator('[data-testid="compare-with"][data-worker-id="worker-3-measurement_auditor"]').click();
@@ -158,11 +174,15 @@ test.describe("diff review and merge", () => {
 
     // v marks the file viewed; the mark survives a reload (localStorage, keyed by head commit).
     await page.keyboard.press("v");
+    await openFileDrawer(page);
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
     await expect(page.getByTestId("viewed-count")).toHaveText("1 / 3 viewed");
+    await closeFileDrawer(page);
     await page.reload();
+    await openFileDrawer(page);
     await expect(fileRow(page, "src/util.ts")).toHaveAttribute("data-viewed", "true");
     await expect(fileRow(page, "docs/handbook.md")).toHaveAttribute("data-viewed", "false");
+    await closeFileDrawer(page);
     await expect(page.getByTestId("file-diff")).toHaveAttribute("data-path", "src/util.ts"); // ?file= kept the selection
     await expect(page.getByTestId("viewed-toggle")).toBeChecked();
 
@@ -174,6 +194,7 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("merge-target-commit")).toHaveText(mainBefore.slice(0, 10));
     await expect(page.getByTestId("strategy-squash")).toBeChecked();
     await expect(page.getByTestId("merge-message")).toHaveValue(/^Reviewer \(reviewer\): Combine multiplies/);
+    await expectPhoneFriendly(page, "merge panel");
     await page.getByTestId("merge-message").fill("Reviewer: combine multiplies\n\nMerged from the e2e review.");
 
     // The leader moves after the preview: the merge is refused, says why, and changes nothing.
@@ -215,7 +236,7 @@ test.describe("diff review and merge", () => {
     // The run review shows it merged, and a viewer sees the merge panel without any action.
     await page.goto(`${server!.baseURL}/runs/${run.id}/review`);
     await expect(page.locator('[data-testid="review-worker-row"][data-worker-id="worker-1-reviewer"]').getByTestId("row-merged")).toBeVisible();
-    const viewerContext = await browser.newContext();
+    const viewerContext = await browser.newContext(contextOptions());
     const viewer = await loginTo(viewerContext, server!, server!.viewerToken);
     await viewer.goto(`${server!.baseURL}/runs/${run.id}/review/worker-2-methods_critic?tab=merge`);
     await expect(viewer.getByTestId("merge-verdict")).toHaveAttribute("data-verdict", "clean");
@@ -223,7 +244,9 @@ test.describe("diff review and merge", () => {
     await expect(viewer.getByTestId("merge-submit")).toHaveCount(0);
     await expect(viewer.getByTestId("discard-open")).toHaveCount(0);
     await viewer.getByTestId("review-tab-changes").click();
+    await openFileDrawer(viewer);
     await expect(viewer.getByTestId("file-row")).toHaveCount(2);
+    await closeFileDrawer(viewer);
     await expect(viewer.getByTestId("viewed-toggle")).toBeVisible(); // viewed marks are the viewer's own
     await expect(viewer.getByTestId("quote-line")).toHaveCount(0);
     await viewerContext.close();
@@ -231,11 +254,13 @@ test.describe("diff review and merge", () => {
   });
 
   test("request changes with a quoted line; the follow-up shows live, then alone in 'since previous attempt'", async ({ browser }) => {
-    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const context = await browser.newContext(wide());
     const page = await loginTo(context, server!, server!.token);
     const worker = run.workers.find((w) => w.id === "worker-2-methods_critic")!;
     await page.goto(`${server!.baseURL}/runs/${run.id}/review/${worker.id}?file=notes/methods.md`);
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(2);
+    await closeFileDrawer(page);
     await expect(page.getByTestId("since-previous")).toBeDisabled(); // one attempt so far
 
     // Quote the line the feedback is about.
@@ -246,6 +271,7 @@ test.describe("diff review and merge", () => {
 
     await page.getByTestId("review-tab-feedback").click();
     await expect(page.getByTestId("feedback-quote")).toHaveCount(1);
+    await expectPhoneFriendly(page, "request changes");
     await page.getByTestId("feedback-message").fill("Add a power analysis to the methods notes.");
     await page.getByTestId("feedback-submit").click();
     await expect(page.getByTestId("feedback-sent")).toContainText("attempt 2");
@@ -256,7 +282,9 @@ test.describe("diff review and merge", () => {
     // The worker runs again; its uncommitted edit shows up live in the file tree.
     await expect(page.getByTestId("review-worker-status")).toHaveText("running");
     await page.getByTestId("review-tab-changes").click();
+    await openFileDrawer(page);
     await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "true");
+    await closeFileDrawer(page);
     await expect(page.getByTestId("uncommitted-note")).toBeVisible();
     const liveAdds = page.getByTestId("file-diff").locator('[data-testid="diff-line"][data-type="add"]');
     await expect(liveAdds).toHaveCount(4);
@@ -266,7 +294,9 @@ test.describe("diff review and merge", () => {
     openGateIn(gates, run.id, "gate-followup");
     await expect(page.getByTestId("review-worker-status")).toHaveText("completed", { timeout: 45_000 });
     await expect(page.getByTestId("review-attempt")).toHaveText("attempt 2");
+    await openFileDrawer(page);
     await expect(fileRow(page, "notes/methods.md")).toHaveAttribute("data-uncommitted", "false");
+    await closeFileDrawer(page);
     const after = await api.query<RunRecord>("runs.get", { runId: run.id });
     const head = after.workers.find((w) => w.id === worker.id)!.worktreeCommit!;
     expect(head).not.toBe(worker.worktreeCommit);
@@ -276,15 +306,19 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("since-previous")).toBeEnabled();
     await page.getByTestId("since-previous").click();
     await expect(page.getByTestId("changes-view")).toHaveAttribute("data-since", "previousAttempt");
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(1);
     await expect(fileRow(page, "notes/methods.md")).toBeVisible();
+    await closeFileDrawer(page);
     await expect(page.getByTestId("since-note")).toContainText(worker.worktreeCommit!.slice(0, 10));
     const sinceDiff = page.getByTestId("file-diff");
     await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="add"] .diff-code')).toHaveText(["A power analysis is now included."]);
     await expect(sinceDiff.locator('[data-testid="diff-line"][data-type="del"]')).toHaveCount(0);
     // All changes again: both files of the worker.
     await page.getByTestId("since-base").click();
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-row")).toHaveCount(2);
+    await closeFileDrawer(page);
 
     // Discard asks first and says what would be lost; cancelling changes nothing.
     await page.getByTestId("review-tab-merge").click();
@@ -300,13 +334,14 @@ test.describe("diff review and merge", () => {
   });
 
   test("a 1,203-file diff stays virtualized; a file over the limit loads on request; hunks by keyboard; conflicts refuse the merge; discard", async ({ browser }) => {
-    const context = await browser.newContext({ viewport: { width: 1500, height: 950 } });
+    const context = await browser.newContext(wide());
     const page = await loginTo(context, server!, server!.token);
     const worker = run.workers.find((w) => w.id === "worker-3-measurement_auditor")!;
     await page.goto(`${server!.baseURL}/runs/${run.id}/review/${worker.id}?file=data/big.csv`);
 
     // Every file is counted, few rows are in the DOM.
     await expect(page.getByTestId("diff-totals")).toContainText("1203 files");
+    await openFileDrawer(page);
     await expect(page.getByTestId("file-tree")).toHaveAttribute("data-count", "1203");
     const rendered = await page.getByTestId("file-row").count();
     expect(rendered).toBeGreaterThan(3);
@@ -321,6 +356,7 @@ test.describe("diff review and merge", () => {
     await page.locator('[data-testid="folder-row"][data-path="data/gen/11"]').click();
     await expect(page.getByTestId("file-row")).toHaveCount(1);
     await page.getByTestId("file-filter").fill("");
+    await closeFileDrawer(page);
 
     // data/big.csv is over the line limit: collapsed with its stats until "Load anyway".
     const big = page.getByTestId("file-diff");
@@ -334,6 +370,7 @@ test.describe("diff review and merge", () => {
     expect(lines).toBeLessThan(400); // 20,500 lines, virtualized
 
     // ] and [ move between the two hunks of src/long.txt.
+    await openFileDrawer(page);
     await page.getByTestId("file-filter").fill("src/");
     await page.locator('[data-testid="file-row"][data-path="src/long.txt"]').click();
     const long = page.getByTestId("file-diff");

@@ -27,9 +27,18 @@ const runDirs = () => {
   return existsSync(dir) ? readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).length : 0;
 };
 
+/** Log in the way a browser does (the start URL) and return the session cookie it was given ("name=id"). */
+async function loginCookie(token: string): Promise<string> {
+  const res = await raw("GET", `/?token=${encodeURIComponent(token)}`, {});
+  expect(res.status).toBe(302);
+  return String(res.headers["set-cookie"]).split(";")[0]!;
+}
+
 test.describe("HTTP security baseline", () => {
   test("every refused request is refused with the right status and changes nothing", async ({ request }) => {
     const { token, viewerToken, port } = env();
+    const session = await loginCookie(token);
+    const cookieName = session.split("=")[0]!;
     const before = (await api<{ items: unknown[] }>(request, "runs.list", { limit: 200 })).items.length;
     const dirsBefore = runDirs();
     const json = { "content-type": "application/json" };
@@ -41,11 +50,13 @@ test.describe("HTTP security baseline", () => {
       ["null Origin", raw("POST", "/api/trpc/runs.create", { ...json, authorization: `Bearer ${token}`, origin: "null" }, createBody()), 403],
       ["no token", raw("POST", "/api/trpc/runs.create", { ...json, ...same }, createBody()), 401],
       ["wrong token", raw("POST", "/api/trpc/runs.create", { ...json, ...same, authorization: "Bearer wrong-token" }, createBody()), 401],
-      ["wrong cookie", raw("POST", "/api/trpc/runs.create", { ...json, ...same, cookie: `ltp_session_${port}=nope` }, createBody()), 401],
+      ["wrong cookie", raw("POST", "/api/trpc/runs.create", { ...json, ...same, cookie: `${cookieName}=nope` }, createBody()), 401],
+      ["the token as a cookie", raw("POST", "/api/trpc/runs.create", { ...json, ...same, cookie: `${cookieName}=${token}` }, createBody()), 401],
+      ["the token as the old port cookie", raw("GET", "/api/trpc/runs.list", { cookie: `ltp_session_${port}=${token}` }), 401],
       ["form content type", raw("POST", "/api/trpc/runs.create", { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${token}` }, createBody()), 415],
-      ["text/plain", raw("POST", "/api/trpc/runs.create", { "content-type": "text/plain", ...same, cookie: `ltp_session_${port}=${token}` }, createBody()), 415],
+      ["text/plain", raw("POST", "/api/trpc/runs.create", { "content-type": "text/plain", ...same, cookie: session }, createBody()), 415],
       ["viewer token on a mutation", raw("POST", "/api/trpc/runs.create", { ...json, ...same, authorization: `Bearer ${viewerToken}` }, createBody()), 403],
-      ["cookie without Origin", raw("POST", "/api/trpc/runs.create", { ...json, cookie: `ltp_session_${port}=${token}` }, createBody()), 403],
+      ["cookie without Origin", raw("POST", "/api/trpc/runs.create", { ...json, cookie: session }, createBody()), 403],
       ["no token on a page", raw("GET", "/", { accept: "text/html" }), 401],
       ["no token on a query", raw("GET", "/api/trpc/runs.list", {}), 401],
     ];
@@ -74,15 +85,22 @@ test.describe("HTTP security baseline", () => {
     expect(res.status).toBe(404);
   });
 
-  test("the start URL sets an HttpOnly SameSite=Strict cookie named after the port and drops the token", async () => {
-    const { token, port } = env();
+  test("the start URL sets a host-only HttpOnly SameSite=Strict session cookie (not the token) named after the instance, and drops the token", async () => {
+    const { token } = env();
     const res = await raw("GET", `/?token=${encodeURIComponent(token)}`, {});
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe("/");
     const cookie = String(res.headers["set-cookie"]);
-    expect(cookie).toContain(`ltp_session_${port}=`);
+    const [name, id] = cookie.split(";")[0]!.split("=") as [string, string];
+    expect(name).toMatch(/^ltp_session_panel-[a-z2-7]{8}$/);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookie).not.toContain(token);
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).not.toMatch(/domain=/i);
+    // The session opens the panel; a second login is a second, different session.
+    expect((await raw("GET", "/api/trpc/system.whoami", { cookie: `${name}=${id}` })).status).toBe(200);
+    expect((await loginCookie(token)).split("=")[1]).not.toBe(id);
   });
 
   test("a bearer script can create a run with curl-style JSON", async () => {

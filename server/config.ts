@@ -15,7 +15,13 @@ export interface PanelConfig {
   /** The repo to add at start (the current directory when it is a git work tree). */
   defaultRepo?: string;
   host: string;
+  /**
+   * The TCP port; 0 picks a free one. With `socket` nothing listens on TCP and this is only the
+   * local port the printed tunnel command and URL use (default 4400).
+   */
   port: number;
+  /** Listen on this Unix socket (mode 0600) instead of TCP: for machines shared with other users. */
+  socket?: string;
   tmuxSocket: string;
   /** Each agent's binary (LONGTABLE_CODEX_BIN, LONGTABLE_CLAUDE_BIN, LONGTABLE_COMMAND_AGENT_BIN). */
   agentBins: Record<AgentId, string>;
@@ -35,6 +41,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PanelConfig
     defaultRepo: env.LONGTABLE_PANEL_REPO ? resolve(env.LONGTABLE_PANEL_REPO) : undefined,
     host: env.LONGTABLE_PANEL_HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 4400),
+    socket: env.LONGTABLE_PANEL_SOCKET ? resolve(/*turbopackIgnore: true*/ env.LONGTABLE_PANEL_SOCKET) : undefined,
     tmuxSocket: env.LONGTABLE_TMUX_SOCKET ?? "longtable-panel",
     agentBins: {
       codex: env.LONGTABLE_CODEX_BIN || "codex",

@@ -139,7 +139,7 @@ export function RunsList() {
       ) : (
         <>
           <div className="table-wrap">
-            <table className="table runs-table" data-testid="runs-table">
+            <table className="table runs-table stack-on-phone" data-testid="runs-table">
               <caption className="visually-hidden">Panel runs, newest first</caption>
               <thead>
                 <tr>
@@ -204,26 +204,26 @@ function RunRow({ run, onOpen }: { run: RunSummaryOut; onOpen: (href: string) =>
   }
   return (
     <tr data-testid="run-row" data-run-id={run.id} data-status={run.status} className="clickable" onClick={onClick}>
-      <td data-testid="run-row-status">
+      <td data-testid="run-row-status" data-label="Status">
         <StatusBadge value={run.status} />
       </td>
-      <td>
+      <td data-label="Repository">
         <span className="repo-name" title={run.repoPath}>
           {run.repoName}
         </span>
         {run.targetBranch ? <span className="muted small block">{run.targetBranch}</span> : null}
       </td>
-      <td className="prompt-cell">
+      <td className="prompt-cell" data-label="Prompt">
         <Link href={href} className="row-link" title={run.promptPreview}>
           {run.promptPreview.trim() || <span className="muted">(empty prompt)</span>}
         </Link>
       </td>
-      <td>{run.mode}</td>
-      <td className="num">{run.memberCount}</td>
-      <td className="nowrap">
+      <td data-label="Mode">{run.mode}</td>
+      <td className="num" data-label="Members">{run.memberCount}</td>
+      <td className="nowrap" data-label="Created">
         <RelativeTime iso={run.createdAt} />
       </td>
-      <td data-testid="run-row-decision">{run.lastDecision ? <span className="decision">{run.lastDecision}</span> : <span className="muted">—</span>}</td>
+      <td data-testid="run-row-decision" data-label="Last decision">{run.lastDecision ? <span className="decision">{run.lastDecision}</span> : <span className="muted">—</span>}</td>
     </tr>
   );
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
@@ -7,8 +8,14 @@ import { fileURLToPath } from "node:url";
 
 export interface RunningServer {
   child: ChildProcess;
+  /** http://127.0.0.1:<port> (TCP servers); with a socket, empty: reach it through a tunnel. */
   baseURL: string;
+  /** The TCP port; with a socket, the tunnel port the banner prints. */
   port: number;
+  /** The Open line's URL as printed, up to ?token= (http://<instance>.localhost:<port>/). */
+  printedURL: string;
+  /** The start banner as printed (stdout and stderr until the Open line, and the lines after it). */
+  banner(): string;
   token: string;
   viewerToken: string;
   dataDir: string;
@@ -38,7 +45,13 @@ export interface StartOptions {
   token?: string;
   viewerToken?: string;
   tmuxSocket?: string;
+  /** Listen on this Unix socket instead of TCP (--socket); `tunnelPort` becomes --port. */
+  socket?: string;
+  tunnelPort?: number;
 }
+
+/** A token of the length the server asks for (at least 32 characters). */
+export const makeToken = (kind: string) => `e2e-${kind}-${randomBytes(16).toString("hex")}`;
 
 /** Start the real server (bin/longtable-panel.mjs) on a free port with a temp data dir. */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
@@ -46,10 +59,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
   const dataDir = options.dataDir ?? realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-data-")));
   const repo = options.repo ?? makeE2eRepo();
-  const token = options.token ?? `e2e-operator-${Math.random().toString(36).slice(2)}-token`;
-  const viewerToken = options.viewerToken ?? `e2e-viewer-${Math.random().toString(36).slice(2)}-token`;
+  const token = options.token ?? makeToken("operator");
+  const viewerToken = options.viewerToken ?? makeToken("viewer");
   const tmuxSocket = options.tmuxSocket ?? `ltp-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const child = spawn(process.execPath, [join(root, "bin", "longtable-panel.mjs"), "--port", "0", "--data-dir", dataDir, "--repo", repo], {
+  const listen = options.socket ? ["--socket", options.socket, "--port", String(options.tunnelPort ?? 4400)] : ["--port", "0"];
+  const child = spawn(process.execPath, [join(root, "bin", "longtable-panel.mjs"), ...listen, "--data-dir", dataDir, "--repo", repo], {
     cwd: repo,
     env: {
       ...process.env,
@@ -61,14 +75,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const port = await new Promise<number>((resolvePort, reject) => {
+  const printedURL = await new Promise<string>((resolveURL, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 240_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /Open:\s+http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
-      if (m) {
+      const m = /Open:\s+(http:\/\/[a-z0-9.-]+:\d+\/)\?token=/.exec(output);
+      if (m && /\n {2}data: .*\n/.test(output)) { // the whole banner (its last line) is in
         clearTimeout(timer);
-        resolvePort(Number(m[1]));
+        resolveURL(m[1]!);
       }
     };
     child.stdout!.on("data", onData);
@@ -78,9 +92,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+  // (onData keeps appending to `output` for banner().)
   child.stdout!.on("data", (c: Buffer) => process.env.LTP_E2E_VERBOSE && process.stdout.write(c));
   child.stderr!.on("data", (c: Buffer) => process.stderr.write(c));
-  return { child, baseURL: `http://127.0.0.1:${port}`, port, token, viewerToken, dataDir, repo, tmuxSocket };
+  const port = Number(new URL(printedURL).port);
+  const baseURL = options.socket ? "" : `http://127.0.0.1:${port}`;
+  return { child, baseURL, port, printedURL, banner: () => output, token, viewerToken, dataDir, repo, tmuxSocket };
 }
 
 export async function stopServer(pid: number): Promise<void> {

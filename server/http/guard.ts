@@ -1,26 +1,37 @@
 /**
- * The HTTP guard in front of every request (DESIGN §7): loopback Host, token (cookie or
- * bearer), same-origin state changes, no form posts, read-only viewers.
+ * The HTTP guard in front of every request (DESIGN §7): loopback Host, a session cookie or the
+ * token as a bearer, same-origin state changes, no form posts, read-only viewers. The token
+ * itself never goes into a cookie: the start URL's ?token= is exchanged for a session id
+ * (server/http/sessions.ts).
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { isIP } from "node:net";
 import type { Role } from "../trpc/init";
 import { safeEqual } from "./guard-header";
 
+/** What the guard needs of the session store. */
+export interface SessionLookup {
+  roleFor(id: string | undefined): Role | undefined;
+}
+
 export interface GuardConfig {
   token: string;
   viewerToken?: string;
-  port: number;
+  /** The session cookie's name (per panel instance: sessionCookieName). */
+  cookieName: string;
+  sessions: SessionLookup;
   /** Host names accepted besides loopback ones (the --host value when it is not loopback). */
   extraHosts?: readonly string[];
 }
 
 export type GuardDecision =
-  | { kind: "allow"; role: Role }
-  | { kind: "login"; role: Role; setCookie: string; location: string }
-  | { kind: "deny"; status: 400 | 401 | 403 | 415; message: string };
+  | { kind: "allow"; role: Role; /** the session id from the cookie, when that is what authenticated */ session?: string }
+  | { kind: "login"; role: Role; location: string }
+  | { kind: "deny"; status: 400 | 401 | 403 | 415; message: string; /** a cookie to clear (its session has ended) */ clearCookie?: string };
 
-export const cookieName = (port: number) => `ltp_session_${port}`;
+/** The Set-Cookie header of a new session: host-only (no Domain), HttpOnly, SameSite=Strict. */
+export const sessionCookie = (name: string, sessionId: string) => `${name}=${sessionId}; Path=/; HttpOnly; SameSite=Strict`;
+export const clearedCookie = (name: string) => `${name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
 
 const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"];
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -69,22 +80,29 @@ export function checkRequest(
   }
   const url = new URL(req.url ?? "/", "http://placeholder");
 
-  // Start URL: ?token=… is exchanged for an HttpOnly cookie and removed from the address bar.
+  // Start URL: ?token=… is exchanged for a session cookie (the caller opens the session) and
+  // removed from the address bar.
   const queryToken = url.searchParams.get("token");
   if (queryToken !== null && SAFE_METHODS.has(method)) {
     const role = roleForToken(queryToken, cfg);
     if (!role) return { kind: "deny", status: 401, message: "wrong token: use the URL printed when the panel started" };
     url.searchParams.delete("token");
-    const location = `${url.pathname}${url.search}`;
-    const setCookie = `${cookieName(cfg.port)}=${queryToken}; Path=/; HttpOnly; SameSite=Strict`;
-    return { kind: "login", role, setCookie, location };
+    return { kind: "login", role, location: `${url.pathname}${url.search}` };
   }
 
   const auth = req.headers.authorization;
   const bearer = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
-  const cookie = parseCookies(req.headers.cookie).get(cookieName(cfg.port));
-  const role = bearer !== undefined ? roleForToken(bearer, cfg) : roleForToken(cookie, cfg);
+  const session = bearer === undefined ? parseCookies(req.headers.cookie).get(cfg.cookieName) : undefined;
+  const role = bearer !== undefined ? roleForToken(bearer, cfg) : cfg.sessions.roleFor(session);
   if (!role) {
+    if (session) {
+      return {
+        kind: "deny",
+        status: 401,
+        message: "this browser's session has ended (signed out everywhere, expired, or the panel's token changed): open the start URL printed when the panel started (it ends in ?token=…)",
+        clearCookie: clearedCookie(cfg.cookieName),
+      };
+    }
     return { kind: "deny", status: 401, message: "not authenticated: open the URL with ?token= printed when the panel started, or send Authorization: Bearer <token>" };
   }
 
@@ -112,5 +130,5 @@ export function checkRequest(
       return { kind: "deny", status: 403, message: "this session is read-only (viewer token)" };
     }
   }
-  return { kind: "allow", role };
+  return session ? { kind: "allow", role, session } : { kind: "allow", role };
 }

@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { checkRequest, cookieName, isLoopbackName, parseHost } from "@/server/http/guard";
+import { checkRequest, isLoopbackName, parseHost, sessionCookie, type GuardConfig } from "@/server/http/guard";
 import { roleFromGuardHeader, guardHeaderValue } from "@/server/http/guard-header";
+import { sessionCookieName } from "@/server/http/instance";
 
-const cfg = { token: "operator-token-0123456789", viewerToken: "viewer-token-0123456789", port: 4400 };
+const NAME = sessionCookieName("panel-test0001");
+/** A fixed session table: one operator and one viewer session. */
+const SESSIONS: Record<string, "operator" | "viewer"> = { "op-session-id": "operator", "viewer-session-id": "viewer" };
+const cfg: GuardConfig = {
+  token: "operator-token-0123456789abcdefghij",
+  viewerToken: "viewer-token-0123456789abcdefghijkl",
+  cookieName: NAME,
+  sessions: { roleFor: (id) => (id ? SESSIONS[id] : undefined) },
+};
 const bearer = { authorization: `Bearer ${cfg.token}` };
-const cookie = { cookie: `${cookieName(4400)}=${cfg.token}` };
+const cookie = { cookie: `${NAME}=op-session-id` };
 
 function req(method: string, headers: Record<string, string>, url = "/api/trpc/runs.create") {
   return checkRequest({ method, url, headers: { host: "127.0.0.1:4400", ...headers } }, cfg);
@@ -26,25 +35,34 @@ describe("HTTP guard", () => {
   it("needs a token: missing or wrong ones are refused", () => {
     expect(req("GET", {})).toMatchObject({ kind: "deny", status: 401 });
     expect(req("GET", { authorization: "Bearer nope" })).toMatchObject({ kind: "deny", status: 401 });
-    expect(req("GET", { cookie: `${cookieName(4400)}=nope` })).toMatchObject({ kind: "deny", status: 401 });
-    expect(req("GET", { cookie: `${cookieName(4401)}=${cfg.token}` })).toMatchObject({ kind: "deny", status: 401 });
-    expect(req("GET", cookie)).toEqual({ kind: "allow", role: "operator" });
+    // A session id that is not (or no longer) in the store: refused, and the stale cookie cleared.
+    const stale = req("GET", { cookie: `${NAME}=nope` });
+    expect(stale).toMatchObject({ kind: "deny", status: 401, message: expect.stringMatching(/session has ended/) });
+    if (stale.kind === "deny") expect(stale.clearCookie).toMatch(new RegExp(`^${NAME}=; .*Max-Age=0`));
+    // The token itself is not a session: a cookie holding it opens nothing.
+    expect(req("GET", { cookie: `${NAME}=${cfg.token}` })).toMatchObject({ kind: "deny", status: 401 });
+    // Another panel's cookie (another instance name) is not this panel's.
+    expect(req("GET", { cookie: `${sessionCookieName("panel-other001")}=op-session-id` })).toMatchObject({ kind: "deny", status: 401 });
+    expect(req("GET", cookie)).toEqual({ kind: "allow", role: "operator", session: "op-session-id" });
+    expect(req("GET", { cookie: `${NAME}=viewer-session-id` })).toEqual({ kind: "allow", role: "viewer", session: "viewer-session-id" });
+    expect(req("GET", bearer)).toEqual({ kind: "allow", role: "operator" });
   });
 
-  it("exchanges ?token= for an HttpOnly SameSite=Strict cookie named after the port", () => {
+  it("exchanges ?token= for a login (the server opens the session) and drops the token from the URL", () => {
     const d = checkRequest({ method: "GET", url: `/runs?x=1&token=${cfg.token}`, headers: { host: "localhost:4400" } }, cfg);
-    expect(d.kind).toBe("login");
-    if (d.kind !== "login") return;
-    expect(d.location).toBe("/runs?x=1");
-    expect(d.setCookie).toContain(`${cookieName(4400)}=${cfg.token}`);
-    expect(d.setCookie).toContain("HttpOnly");
-    expect(d.setCookie).toContain("SameSite=Strict");
+    expect(d).toEqual({ kind: "login", role: "operator", location: "/runs?x=1" });
+    const v = checkRequest({ method: "GET", url: `/?token=${cfg.viewerToken}`, headers: { host: "panel-test0001.localhost:9" } }, cfg);
+    expect(v).toEqual({ kind: "login", role: "viewer", location: "/" });
     expect(checkRequest({ method: "GET", url: "/?token=bad", headers: { host: "localhost:4400" } }, cfg)).toMatchObject({ kind: "deny", status: 401 });
+    // The cookie is host-only (no Domain), HttpOnly and SameSite=Strict, and holds the session id only.
+    const c = sessionCookie(NAME, "abc");
+    expect(c).toBe(`${NAME}=abc; Path=/; HttpOnly; SameSite=Strict`);
+    expect(c).not.toMatch(/domain=/i);
   });
 
   it("refuses state changes from foreign or null origins, and cookie posts without Origin", () => {
     const json = { "content-type": "application/json" };
-    expect(req("POST", { ...cookie, ...json, origin: "http://127.0.0.1:4400" })).toEqual({ kind: "allow", role: "operator" });
+    expect(req("POST", { ...cookie, ...json, origin: "http://127.0.0.1:4400" })).toEqual({ kind: "allow", role: "operator", session: "op-session-id" });
     expect(req("POST", { ...cookie, ...json, origin: "http://evil.com" })).toMatchObject({ status: 403 });
     expect(req("POST", { ...cookie, ...json, origin: "http://127.0.0.1:4401" })).toMatchObject({ status: 403 });
     expect(req("POST", { ...cookie, ...json, origin: "null" })).toMatchObject({ status: 403 });

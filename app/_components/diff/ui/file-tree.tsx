@@ -7,6 +7,7 @@ import { treeRows, type TreeRow } from "../model/tree";
 import type { DiffFileOut } from "../model/types";
 import { FileStatus, LineCounts } from "./file-status";
 
+/** Row height: 30 px, or 44 px on a phone, where each row is a tap target. */
 const ROW_HEIGHT = 30;
 
 /**
@@ -21,6 +22,7 @@ export function FileTree({
   collapsed,
   onToggleFolder,
   label = "Changed files",
+  rowHeight = ROW_HEIGHT,
 }: {
   /** The files in tree order (treeOrder). */
   order: readonly DiffFileOut[];
@@ -30,16 +32,20 @@ export function FileTree({
   collapsed: ReadonlySet<string>;
   onToggleFolder: (path: string) => void;
   label?: string;
+  rowHeight?: number;
 }) {
   const rows = useMemo(() => treeRows(order, collapsed), [order, collapsed]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: () => rowHeight,
     overscan: 12,
     getItemKey: (i) => `${rows[i]!.kind}:${rows[i]!.path}`,
   });
+
+  // A new row height (the layout changed) means new offsets.
+  useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
 
   const selectedRow = rows.findIndex((r) => r.kind === "file" && r.path === selected);
   useEffect(() => {
@@ -57,7 +63,7 @@ export function FileTree({
                 key={item.key}
                 role="listitem"
                 className="file-tree-item"
-                style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
+                style={{ position: "absolute", top: 0, left: 0, right: 0, height: rowHeight, transform: `translateY(${item.start}px)` }}
               >
                 <TreeRowView row={row} selected={row.kind === "file" && row.path === selected} viewed={viewed} onSelect={onSelect} onToggleFolder={onToggleFolder} />
               </div>

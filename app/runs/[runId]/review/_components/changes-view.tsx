@@ -13,6 +13,7 @@ import { FileTree } from "@/app/_components/diff/ui/file-tree";
 import { LineCounts } from "@/app/_components/diff/ui/file-status";
 import { ShortcutHint } from "@/app/_components/diff/ui/shortcut-hint";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
+import { useIsPhone } from "@/app/_components/use-phone";
 import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
 import type { WorkerOut } from "@/app/_lib/types";
@@ -25,7 +26,8 @@ import { CompareView } from "./compare-view";
 /**
  * The worker's changes: a virtualized file tree on the left, the selected file's diff on the
  * right; unified or split; since the base or since the previous attempt; viewed marks; keyboard
- * navigation; a compare view against another worker that changed the same file.
+ * navigation; a compare view against another worker that changed the same file. On a phone the
+ * diff is always unified and the file tree is a drawer, opened from a button above the diff.
  */
 export function ChangesView({
   runId,
@@ -40,7 +42,15 @@ export function ChangesView({
 }) {
   const trpc = useTRPC();
   const url = useUrlState();
-  const [mode, setMode] = useDiffMode();
+  const [savedMode, setMode] = useDiffMode();
+  const phone = useIsPhone();
+  // Split needs two columns of code: a phone shows unified (the saved choice is kept for wider screens).
+  const mode = phone ? "unified" : savedMode;
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const drawerCloseRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (drawerOpen) drawerCloseRef.current?.focus();
+  }, [drawerOpen]);
   const canSincePrevious = (worker.attempt ?? 1) > 1 || Boolean(worker.previousCommit);
   const since = canSincePrevious && url.get("since") === "previous" ? ("previousAttempt" as const) : undefined;
   const live = isActiveWorker(worker);
@@ -64,6 +74,7 @@ export function ChangesView({
   const prefetch = usePrefetchFile();
 
   function select(path: string) {
+    setDrawerOpen(false);
     setSelectedPath(path);
     url.set({ file: path });
     setCollapsed((prev) => {
@@ -83,7 +94,7 @@ export function ChangesView({
   }, [nextPath, nextBinary, live, runId, worker.id, since]); // (prefetch is a new function each render: not a dependency)
 
   useReviewShortcuts((action: ShortcutAction) => {
-    if (action === "toggleMode") return setMode(mode === "split" ? "unified" : "split");
+    if (action === "toggleMode") return phone ? undefined : setMode(mode === "split" ? "unified" : "split");
     if (!selected) return;
     if (action === "nextFile" && order[selectedIndex + 1]) select(order[selectedIndex + 1]!.path);
     else if (action === "prevFile" && selectedIndex > 0) select(order[selectedIndex - 1]!.path);
@@ -126,7 +137,14 @@ export function ChangesView({
           <button type="button" aria-pressed={mode === "unified"} onClick={() => setMode("unified")} data-testid="mode-unified">
             Unified
           </button>
-          <button type="button" aria-pressed={mode === "split"} onClick={() => setMode("split")} data-testid="mode-split">
+          <button
+            type="button"
+            aria-pressed={mode === "split"}
+            onClick={() => setMode("split")}
+            disabled={phone}
+            title={phone ? "Split view needs a wider screen" : undefined}
+            data-testid="mode-split"
+          >
             Split
           </button>
         </div>
@@ -180,7 +198,34 @@ export function ChangesView({
         </EmptyState>
       ) : (
         <div className="rv-changes">
-          <aside className="rv-files">
+          <button
+            type="button"
+            className="button button-secondary rv-files-toggle"
+            aria-expanded={drawerOpen}
+            aria-controls="rv-files"
+            onClick={() => setDrawerOpen(true)}
+            data-testid="files-drawer-toggle"
+          >
+            <span aria-hidden="true">☰</span> Files ({allFiles.length})
+            {selected ? <span className="rv-files-toggle-path">{selected.path}</span> : null}
+          </button>
+          {drawerOpen ? <button type="button" className="rv-drawer-backdrop" aria-label="Close the file list" tabIndex={-1} onClick={() => setDrawerOpen(false)} /> : null}
+          <aside
+            id="rv-files"
+            className={`rv-files${drawerOpen ? " is-open" : ""}`}
+            aria-label="Changed files"
+            data-testid="files-drawer"
+            data-open={drawerOpen ? "true" : "false"}
+            onKeyDown={(e) => {
+              if (e.key === "Escape" && drawerOpen) setDrawerOpen(false);
+            }}
+          >
+            <div className="rv-drawer-head">
+              <strong>Files ({allFiles.length})</strong>
+              <button ref={drawerCloseRef} type="button" className="button button-secondary" onClick={() => setDrawerOpen(false)} data-testid="files-drawer-close">
+                Close
+              </button>
+            </div>
             <label className="visually-hidden" htmlFor="file-filter">
               Filter files
             </label>
@@ -189,6 +234,7 @@ export function ChangesView({
               <p className="muted small">No file matches “{filter}”.</p>
             ) : (
               <FileTree
+                rowHeight={phone ? 44 : undefined}
                 order={order}
                 selected={selected?.path}
                 onSelect={select}

@@ -38,7 +38,7 @@ export function RunReview({ runId }: { runId: string }) {
 
       <h2>Workers</h2>
       <div className="table-wrap">
-        <table className="table" data-testid="review-workers">
+        <table className="table stack-on-phone" data-testid="review-workers">
           <caption className="visually-hidden">Workers of the run and their changes</caption>
           <thead>
             <tr>
@@ -61,10 +61,10 @@ export function RunReview({ runId }: { runId: string }) {
                     {w.label} <code className="role-id">{w.role}</code>
                     {w.attempt && w.attempt > 1 ? <span className="tag">attempt {w.attempt}</span> : null}
                   </th>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge value={w.status} label="Worker status" />
                   </td>
-                  <td>
+                  <td data-label="Changes">
                     {s ? (
                       <>
                         {s.files} file{s.files === 1 ? "" : "s"} <span className="diff-plus">+{s.additions}</span> <span className="diff-minus">−{s.deletions}</span>
@@ -75,8 +75,8 @@ export function RunReview({ runId }: { runId: string }) {
                       <span className="muted">{overlap.data?.skipped.find((x) => x.workerId === w.id)?.reason ?? "—"}</span>
                     )}
                   </td>
-                  <td>{w.worktreeCommit ? <code title={w.worktreeCommit}>{shortCommit(w.worktreeCommit)}</code> : <span className="muted">—</span>}</td>
-                  <td>
+                  <td data-label="Head">{w.worktreeCommit ? <code title={w.worktreeCommit}>{shortCommit(w.worktreeCommit)}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Merged">
                     {w.merged ? (
                       <span className="badge rv-badge-merged" data-testid="row-merged" title={`into ${w.merged.target}`}>
                         merged · {shortCommit(w.merged.commit)}
@@ -87,7 +87,7 @@ export function RunReview({ runId }: { runId: string }) {
                       <span className="muted">—</span>
                     )}
                   </td>
-                  <td className="num">
+                  <td className="num rv-open-cell">
                     {w.baseCommit ? <ReviewLink runId={runId} workerId={w.id} /> : <span className="muted small">not provisioned</span>}
                   </td>
                 </tr>
