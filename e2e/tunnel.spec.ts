@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { expect as baseExpect, test, type Browser, type Page } from "@playwright/test";
 import { makeFakeCodex } from "../test/support/fake-codex";
 import { freePort, openTunnel, startSshd, type SshTunnel, type TestSshd } from "../test/support/sshd";
-import { e2eFakeCodexScript, openGate } from "./support/fake-script";
+import { e2eFakeCodexScript, gatesDirOf, openGateIn } from "./support/fake-script";
 import { apiOf, git, pollUntil, stopOwnServer } from "./support/review-server";
 import { startServer, type RunningServer } from "./support/server";
 import { eventsOnDisk, runOnDisk, timelineRows } from "./support/timeline";
@@ -64,12 +64,12 @@ async function remotePanel(kind: "tcp" | "socket"): Promise<Remote> {
   let server: RunningServer;
   const sshHost = `${userInfo().username}@${hostname()}`;
   if (kind === "tcp") {
-    server = await startServer({ env: { LONGTABLE_CODEX_BIN: codexBin } });
+    server = await startServer({ env: { LONGTABLE_CODEX_BIN: codexBin, LONGTABLE_SANDBOX_WRITABLE: dirname(codexBin) } });
   } else {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-sock-")));
     dirs.push(dir);
     const socket = join(dir, "panel.sock");
-    server = await startServer({ socket, tunnelPort: await freePort(), env: { LONGTABLE_CODEX_BIN: codexBin } });
+    server = await startServer({ socket, tunnelPort: await freePort(), env: { LONGTABLE_CODEX_BIN: codexBin, LONGTABLE_SANDBOX_WRITABLE: dirname(codexBin) } });
     expect(statSync(socket).isSocket()).toBe(true);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
   }
@@ -149,7 +149,7 @@ async function operatorAndViewer(browser: Browser, r: Remote) {
   await expect(page.getByTestId("live-state")).toHaveText("reconnecting…");
   await expect(viewer.getByTestId("live-state")).toHaveText("reconnecting…");
   // Meanwhile the workers finish.
-  openGate(server.repo, runId);
+  openGateIn(gatesDirOf(codexBin), runId);
   await pollUntil(() => runOnDisk(server.repo, runId).status === "completed", `run ${runId} to complete`, 60_000, 200);
   const onDisk = eventsOnDisk(server.repo, runId);
   expect(onDisk.length).toBeGreaterThan(before.length);
@@ -230,7 +230,7 @@ test.describe("remote viewing through a real SSH tunnel", () => {
     sshd = await startSshd({ names: [hostname()] });
     const dir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-tunnel-codex-")));
     dirs.push(dir);
-    codexBin = await makeFakeCodex(dir, e2eFakeCodexScript());
+    codexBin = await makeFakeCodex(dir, e2eFakeCodexScript(gatesDirOf(join(dir, "codex"))));
   });
 
   test.afterAll(async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLAUDE_WORKER_TOOLS, claudeTurnArgs } from "@/server/agents/claude/args";
 import { CLAUDE_INSTALL_FIX, claudeDoctor } from "@/server/agents/claude/doctor";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/panel/records";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/core/records";
 import { startAnthropicServer } from "../support/anthropic-server";
 import {
   CLAUDE_BIN, MOCK_ANTHROPIC_KEY, MOCK_CLAUDE_MODEL, PINNED_CLAUDE_VERSION, PROJECT_ROOT, cleanParentEnv, makeClaudeEnv, runClaude,

@@ -13,7 +13,7 @@ import { CLAUDE_WORKER_SYSTEM_PROMPT, claudeTurnArgs } from "@/server/agents/cla
 import { createClaudeParseState, parseClaudeLineItems } from "@/server/agents/claude/events.mjs";
 import { claudeFinalResult } from "@/server/agents/claude/result.mjs";
 import type { ActivityItem } from "@/server/agents/claude/types";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/panel/records";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/core/records";
 import { resultText, toolResultBlocks, userTexts, type ClaudeScript, type MessagesRequest } from "../support/anthropic-server";
 import { MOCK_CLAUDE_MODEL, claudeFixture, type ClaudeFixture, type ClaudeRun } from "../support/claude-env";
 import { sh } from "../support/repo";

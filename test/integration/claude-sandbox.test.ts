@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { claudeTurnArgs } from "@/server/agents/claude/args";
 import { claudeFinalResult } from "@/server/agents/claude/result.mjs";
 import { claudeSandboxPaths, claudeWorkerEnv, prepareClaudeStateDir } from "@/server/agents/claude/sandbox";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/panel/records";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/core/records";
 import { userTexts } from "../support/anthropic-server";
 import { CLAUDE_BIN, MOCK_CLAUDE_MODEL, claudeFixture, runClaude, type ClaudeFixture } from "../support/claude-env";
 import { removeDir, tempDir } from "../support/repo";

@@ -12,7 +12,7 @@ import { describeAuthStatus, parseClaudeVersion } from "../../server/agents/clau
 import {
   CLAUDE_FILES_TO_COPY, claudeSandboxPaths, claudeUserConfigDir, claudeWorkerEnv, prepareClaudeStateDir,
 } from "../../server/agents/claude/sandbox";
-import { PANEL_WORKER_OUTPUT_SCHEMA } from "../../server/panel/records";
+import { PANEL_WORKER_OUTPUT_SCHEMA } from "../../server/core/records";
 import { removeDir, tempDir } from "../support/repo";
 
 const SESSION = "68373675-305f-4ec8-96d8-a634e82e2196";

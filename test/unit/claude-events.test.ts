@@ -4,7 +4,7 @@
  * hostile lines.
  */
 import { describe, expect, it } from "vitest";
-import { parseAgentLine } from "../../server/supervisor/activity";
+import { parseCodexLine as parseAgentLine } from "../../server/agents/codex/events";
 import {
   CLAUDE_ACTIVITY_LIMITS, createClaudeParseState, parseClaudeLine, parseClaudeLineItems,
 } from "../../server/agents/claude/events.mjs";
