@@ -18,11 +18,12 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { configFromEnv } from "../server/config";
-import { writerFor } from "../server/panel/lifecycle/launch";
+import { changeRun } from "../server/panel/door";
 import { workerPatched } from "../server/panel/machine";
 import { closePanel, createPanel, type Panel } from "../server/panel/panel";
-import { mergePreview, workerDiff } from "../server/panel/review/review-old";
-import { createRun } from "../server/panel/runs/queries";
+import { workerDiff } from "../server/panel/review/diff";
+import { mergePreview } from "../server/panel/review/preview";
+import { createRun } from "../server/panel/runs/create";
 import type { Row } from "./lib";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -137,10 +138,9 @@ async function makeFixture(dir: string, files: number): Promise<Fixture> {
   git(worker.worktreePath, "add", "-A");
   git(worker.worktreePath, "commit", "-qm", `longtable panel worker ${worker.id}`);
   const head = git(worker.worktreePath, "rev-parse", "HEAD").trim();
-  const w = writerFor(panel, run.id);
-  await w.apply((r) =>
+  await changeRun(panel, run.id, (door) => door.apply((r) =>
     workerPatched(r, worker.id, { status: "completed", executionState: "result_ready", cleanupStatus: "retained", baseCommit: base, worktreeCommit: head, attempt: 1 }, new Date().toISOString()),
-  );
+  ));
   const numstat = git(repo, "diff", "--numstat", base, head).trim().split("\n");
   const lines = numstat.reduce((n, l) => n + Number(l.split("\t")[0]) + Number(l.split("\t")[1]), 0);
   return { repo, panel, runId: run.id, workerId: worker.id, worktree: worker.worktreePath, base, head, files: numstat.length, lines };

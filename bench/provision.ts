@@ -84,7 +84,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     root: PROJECT_ROOT,
     dataDir: join(dir, "data"),
     tmuxSocket: socket,
-    codexBin,
+    agentBins: { codex: codexBin, claude: "claude", command: "longtable-agent" },
+    sandboxWritable: [join(dir, "codex")],
   });
   const supervisor = new Supervisor(panel);
   panel.supervisor = supervisor;

@@ -11,6 +11,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { configFromEnv } from "../server/config";
 import { createRunRecord } from "../server/panel/machine";
+import { recordPaths } from "../server/panel/runs/create";
 import { closePanel, createPanel } from "../server/panel/panel";
 import { repoIdFor } from "../server/panel/repos";
 import { BUILTIN_ROLES } from "../server/panel/roles/roles";
@@ -43,9 +44,11 @@ function fill(sqlite: import("better-sqlite3").Database, runs: number, workersPe
       const at = new Date(start + r * 37_000).toISOString();
       const repoPath = repoPaths[r % repoPaths.length]!;
       const status = STATUSES[r % STATUSES.length]!;
+      const runId = `panel_run_${(start / 1000 + r).toString(36)}_${r.toString(36).padStart(6, "0")}`;
       const { run } = createRunRecord({
-        repoPath, prompt: `Benchmark run ${r}: review the draft and list the problems you find, with evidence.`, mode: "review", roles,
-        targetBranch: "main", leaderHead: commit, now: at, runId: `panel_run_${(start / 1000 + r).toString(36)}_${r.toString(36).padStart(6, "0")}`,
+        repoPath, prompt: `Benchmark run ${r}: review the draft and list the problems you find, with evidence.`, mode: "review",
+        members: roles.map((role) => ({ role, agent: "codex" as const })), paths: recordPaths(repoPath, runId),
+        targetBranch: "main", leaderHead: commit, now: at, runId,
       });
       const wStatus = status === "failed" ? "failed" : status === "stopped" ? "stopped" : status === "blocked" ? "blocked" : "completed";
       run.status = status;

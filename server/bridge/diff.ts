@@ -195,12 +195,15 @@ export async function snapshotWorktree(wt: WorktreeGit, head: Pick<WorktreeHead,
       copyFile(head.indexPath, index).then(() => true, () => false),
     ]);
     if (!seeded) await gitText(cwd, ["read-tree", "HEAD"], opts);
-    let add = await gitBuffer(cwd, ["add", "-A", "--", "."], opts);
+    // Git repositories the agent made inside the worktree are left out (as the finish step does).
+    const others = await gitBuffer(cwd, ["ls-files", "-z", "--others", "--exclude-standard"], { worktree: wt });
+    const skip = others.stdout.toString("utf8").split("\0").filter((p) => p.endsWith("/")).map((p) => `:(exclude,literal)${p}`);
+    let add = await gitBuffer(cwd, ["add", "-A", "--", ".", ...skip], opts);
     if (add.code !== 0 && seeded) {
       // An index git cannot use as is (split index, newer format …): start from HEAD instead.
       await rm(index, { force: true });
       await gitText(cwd, ["read-tree", "HEAD"], opts);
-      add = await gitBuffer(cwd, ["add", "-A", "--", "."], opts);
+      add = await gitBuffer(cwd, ["add", "-A", "--", ".", ...skip], opts);
     }
     if (add.code !== 0) throw new Error(`git add (temporary index) failed: ${add.stderr.trim().split("\n").slice(-2).join(" ")}`);
     // Runtime files never count as changes: when the folder is not ignored, drop it from the temp index.

@@ -391,6 +391,11 @@ function gitErrorText(error) {
   return message.split("\n").slice(0, 3).join(" | ").slice(0, 500);
 }
 
+/** Untracked folders that are git repositories of their own (git lists them as `dir/` and does not look inside). */
+export function nestedRepositories(git) {
+  return git(["ls-files", "-z", "--others", "--exclude-standard"]).split("\0").filter((p) => p.endsWith("/"));
+}
+
 function runtimeDirIgnored(git) {
   try {
     git(["check-ignore", "-q", "--no-index", `${RUNTIME_DIR_NAME}/`]);
@@ -417,8 +422,8 @@ export function workerCommitMessage(workerId, attempt = 1, followUp = false) {
  */
 export function commitWorktree(worktree, message, gitDir) {
   const git = (args) => gitIn(worktree, gitDir, args);
-  /** @type {{committed: boolean, files: number, head: string | undefined, error: string | undefined}} */
-  const outcome = { committed: false, files: 0, head: undefined, error: undefined };
+  /** @type {{committed: boolean, files: number, head: string | undefined, error: string | undefined, skipped: string[]}} */
+  const outcome = { committed: false, files: 0, head: undefined, error: undefined, skipped: [] };
   try {
     const status = git(["status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all", "--", ".", RUNTIME_PATHSPEC]);
     const lines = status.split("\n").filter((line) => line.trim() !== "");
@@ -426,7 +431,12 @@ export function commitWorktree(worktree, message, gitDir) {
       // When the runtime folder is ignored (info/exclude, the normal case) `add -A .` skips it, and
       // naming it in an exclude pathspec would make git fail with "paths are ignored"; when it
       // is not ignored, the exclude pathspec keeps it out.
-      git(runtimeDirIgnored(git) ? ["add", "-A", "--", "."] : ["add", "-A", "--", ".", RUNTIME_PATHSPEC]);
+      // A git repository the agent made inside its worktree is not committed (git would record a
+      // commit id it cannot show, or fail outright when that repository has no commit yet).
+      const nested = nestedRepositories(git);
+      outcome.skipped = nested;
+      const skip = nested.map((p) => `:(exclude,literal)${p}`);
+      git(runtimeDirIgnored(git) ? ["add", "-A", "--", ".", ...skip] : ["add", "-A", "--", ".", RUNTIME_PATHSPEC, ...skip]);
       // Defensive: whatever put runtime files in the index (an agent's `git add -f`), unstage them.
       git(["reset", "-q", "--", RUNTIME_DIR_NAME]);
       const staged = git(["diff", "--cached", "--name-only", "-z"]).split("\0").filter(Boolean);
@@ -554,6 +564,7 @@ export async function finishWorker(options) {
 
   const commit = commitWorktree(options.worktree, workerCommitMessage(worker.id, options.attempt, options.followUp), options.gitDir);
   if (commit.error) log(`git commit failed: ${commit.error}`);
+  if (commit.skipped.length) log(`not committed (git repositories of their own inside the worktree): ${commit.skipped.join(", ")}`);
   if (commit.committed) log(`committed ${commit.head} (${commit.files} file${commit.files === 1 ? "" : "s"})`);
   else if (!commit.error) log("no worktree changes to commit");
   if (commit.head) writeFileAtomicSync(options.commitFile, `${commit.head}\n`);

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { isPanelError } from "../core/errors";
+import { VIEWER_EXPENSIVE_CONCURRENCY } from "../core/limits";
 import type { Panel } from "../panel/panel";
 
 export type Role = "operator" | "viewer";
@@ -45,6 +46,27 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
 /** Read-only: any authenticated caller (viewer or operator). */
 export const viewerProcedure = publicProcedure;
+/**
+ * Read-only but expensive (overlap of every worker pair, the doctor's probes, full diffs): a viewer
+ * session may have at most VIEWER_EXPENSIVE_CONCURRENCY of them under way; more are refused with
+ * TOO_MANY_REQUESTS instead of queueing work on the server.
+ */
+const viewerInFlight = new WeakMap<object, number>();
+export async function withViewerLimit<T>(ctx: TrpcContext, fn: () => Promise<T>): Promise<T> {
+  if (ctx.role !== "viewer") return fn();
+  const n = viewerInFlight.get(ctx.panel) ?? 0;
+  if (n >= VIEWER_EXPENSIVE_CONCURRENCY) {
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: "the panel is still working on your earlier requests (overlap, doctor or full diffs); try again in a moment" });
+  }
+  viewerInFlight.set(ctx.panel, n + 1);
+  try {
+    return await fn();
+  } finally {
+    viewerInFlight.set(ctx.panel, (viewerInFlight.get(ctx.panel) ?? 1) - 1);
+  }
+}
+export const expensiveProcedure = viewerProcedure.use(({ ctx, next }) => withViewerLimit(ctx, () => next()));
+
 /** State-changing: operators only. */
 export const operatorProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.role !== "operator") {

@@ -21,6 +21,8 @@ export interface BridgeHarness {
 export interface BridgeHarnessOptions {
   /** Absolute path of a codex binary to use instead of the scripted fake (e.g. the real one: see codex-env.ts). */
   codexBin?: string;
+  /** More folders the agents' sandbox lets them write (besides the harness's own). */
+  extraWritable?: string[];
 }
 
 /** A panel with a throw-away tmux socket, a temp repo, a scripted fake codex and a fast supervisor. */
@@ -28,7 +30,7 @@ export async function bridgeHarness(script: FakeCodexScript, files?: Record<stri
   const dir = tempDir("ltp-bridge-");
   const codex = options.codexBin ?? (await makeFakeCodex(dir, script));
   // The fake codex keeps its script and records in `dir`: a folder the sandbox lets it write.
-  const panel = openTestPanel({ agentBins: { codex, claude: "claude", command: "longtable-agent" }, sandboxWritable: [dir] });
+  const panel = openTestPanel({ agentBins: { codex, claude: "claude", command: "longtable-agent" }, sandboxWritable: [dir, ...(options.extraWritable ?? [])] });
   const repo = makeRepo(files);
   const supervisor = new Supervisor(panel, { pollMs: 100 });
   panel.supervisor = supervisor;

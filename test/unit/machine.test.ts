@@ -1,29 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerStatus } from "@/server/core/enums";
-import { runLayout, workerLayout } from "@/server/bridge/layout";
 import { createRunRecord, deriveBridgeStatus, deriveRunStatus, type CreateRunInput } from "@/server/panel/machine";
 import { BUILTIN_ROLES, type RoleDefinition } from "@/server/panel/roles/roles";
+import { recordPaths } from "@/server/panel/runs/create";
 
+const ws = (...s: WorkerStatus[]) => s.map((status) => ({ status }));
 const RUN_ID = "panel_run_mabc1234_abcd1234";
 /** A createRunRecord input with the paths the bridge's layout derives. */
 function recordInput(repoPath: string, roles: readonly RoleDefinition[], extra: Partial<CreateRunInput> & { now: string; prompt: string; mode: CreateRunInput["mode"] }): CreateRunInput {
-  const l = runLayout(repoPath, RUN_ID);
-  return {
-    runId: RUN_ID,
-    repoPath,
-    members: roles.map((role) => ({ role, agent: "codex" })),
-    paths: {
-      run: { runDirectory: l.runDirectory, worktreeDirectory: l.worktreeDirectory, eventLogPath: l.eventLogPath, outputSchemaPath: l.outputSchemaPath, stopFilePath: l.stopFilePath, aggregateResultPath: l.aggregateResultPath },
-      worker: (id) => {
-        const w = workerLayout(repoPath, RUN_ID, id);
-        return { taskPath: w.taskPath, resultPath: w.resultPath, logPath: w.logPath, launcherPath: w.launcherPath, exitCodePath: w.exitCodePath, mailboxPath: w.mailboxPath, taskStatePath: w.taskStatePath, worktreePath: w.worktreePath, worktreeBranch: w.worktreeBranch };
-      },
-    },
-    ...extra,
-  };
+  return { runId: RUN_ID, repoPath, members: roles.map((role) => ({ role, agent: "codex" })), paths: recordPaths(repoPath, RUN_ID), ...extra };
 }
-
-const ws = (...s: WorkerStatus[]) => s.map((status) => ({ status }));
 
 describe("deriveRunStatus (DESIGN §2 order)", () => {
   it.each([

@@ -7,13 +7,35 @@ import { PanelError } from "../../core/errors";
 import { newRunId } from "../../core/ids";
 import { PANEL_WORKER_OUTPUT_SCHEMA, RUN_SCHEMA_DESCRIPTOR } from "../../core/records";
 import { createThroughDoor } from "../door";
-import { createRunRecord, type MemberInput } from "../machine";
+import { createRunRecord, type MemberInput, type RecordPaths } from "../machine";
 import type { Panel } from "../panel";
 import { addRepo } from "../repos";
 import { resolveRoles } from "../roles/catalog";
 import { markOwned } from "./ownership";
 import { getRun, type RunView } from "./queries";
 import type { CreateRunInput } from "./schemas";
+
+/** The paths a new record carries, derived from the repo and the ids (server/bridge/layout.ts). */
+export function recordPaths(repoPath: string, runId: string): RecordPaths {
+  const l = runLayout(repoPath, runId);
+  return {
+    run: {
+      runDirectory: l.runDirectory,
+      worktreeDirectory: l.worktreeDirectory,
+      eventLogPath: l.eventLogPath,
+      outputSchemaPath: l.outputSchemaPath,
+      stopFilePath: l.stopFilePath,
+      aggregateResultPath: l.aggregateResultPath,
+    },
+    worker: (workerId) => {
+      const w = workerLayout(repoPath, runId, workerId);
+      return {
+        taskPath: w.taskPath, resultPath: w.resultPath, logPath: w.logPath, launcherPath: w.launcherPath, exitCodePath: w.exitCodePath,
+        mailboxPath: w.mailboxPath, taskStatePath: w.taskStatePath, worktreePath: w.worktreePath, worktreeBranch: w.worktreeBranch,
+      };
+    },
+  };
+}
 
 export async function createRun(panel: Panel, input: CreateRunInput): Promise<RunView> {
   const repo = await addRepo(panel, input.repoPath);
@@ -26,7 +48,6 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
   }
   const now = new Date().toISOString();
   const runId = newRunId(Date.parse(now));
-  const layout = runLayout(repo.path, runId);
   const { run, events } = createRunRecord({
     runId,
     repoPath: repo.path,
@@ -36,27 +57,11 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
     targetBranch: await currentBranch(repo.path),
     leaderHead,
     now,
-    paths: {
-      run: {
-        runDirectory: layout.runDirectory,
-        worktreeDirectory: layout.worktreeDirectory,
-        eventLogPath: layout.eventLogPath,
-        outputSchemaPath: layout.outputSchemaPath,
-        stopFilePath: layout.stopFilePath,
-        aggregateResultPath: layout.aggregateResultPath,
-      },
-      worker: (workerId) => {
-        const w = workerLayout(repo.path, runId, workerId);
-        return {
-          taskPath: w.taskPath, resultPath: w.resultPath, logPath: w.logPath, launcherPath: w.launcherPath, exitCodePath: w.exitCodePath,
-          mailboxPath: w.mailboxPath, taskStatePath: w.taskStatePath, worktreePath: w.worktreePath, worktreeBranch: w.worktreeBranch,
-        };
-      },
-    },
+    paths: recordPaths(repo.path, runId),
   });
   await ensureExcludes(repo.path);
   await ensureDir(run.runDirectory);
-  await writeJsonAtomic(layout.descriptorPath, RUN_SCHEMA_DESCRIPTOR);
+  await writeJsonAtomic(runLayout(repo.path, runId).descriptorPath, RUN_SCHEMA_DESCRIPTOR);
   await writeJsonAtomic(run.outputSchemaPath, PANEL_WORKER_OUTPUT_SCHEMA);
   markOwned(panel, run.id, repo.path);
   await createThroughDoor(panel, repo.id, run, events);

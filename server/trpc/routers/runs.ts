@@ -8,7 +8,7 @@ import { runOverlap } from "../../panel/review/overlap";
 import { createRun } from "../../panel/runs/create";
 import { getRun, listRuns } from "../../panel/runs/queries";
 import { createRunInputSchema, listRunsInputSchema, runIdInputSchema } from "../../panel/runs/schemas";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { expensiveProcedure, operatorProcedure, router, viewerProcedure } from "../init";
 
 export const runsRouter = router({
   list: viewerProcedure.input(listRunsInputSchema).query(({ ctx, input }) => listRuns(ctx.panel, input)),
@@ -18,7 +18,7 @@ export const runsRouter = router({
   usage: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => (getRun(ctx.panel, input.runId), runUsage(ctx.panel, input.runId))),
   decisions: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => decisions(ctx.panel, input.runId)),
   /** Which workers changed the same files / hunks, and which pairs merge cleanly together. */
-  overlap: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runOverlap(ctx.panel, input.runId)),
+  overlap: expensiveProcedure.input(runIdInputSchema).query(({ ctx, input }) => runOverlap(ctx.panel, input.runId)),
   /** Every recorded merge of the run, newest first. */
   merges: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => listMerges(ctx.panel, input.runId)),
   decide: operatorProcedure.input(decideInputSchema).mutation(({ ctx, input }) => decide(ctx.panel, input)),

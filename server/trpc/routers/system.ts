@@ -1,9 +1,9 @@
 import { signOutEverywhere } from "../../http/sessions";
 import { doctor } from "../../panel/doctor";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { expensiveProcedure, operatorProcedure, router, viewerProcedure } from "../init";
 
 export const systemRouter = router({
-  doctor: viewerProcedure.query(({ ctx }) => doctor(ctx.panel)),
+  doctor: expensiveProcedure.query(({ ctx }) => doctor(ctx.panel)),
   whoami: viewerProcedure.query(({ ctx }) => ({ role: ctx.role })),
   /** End every browser session (this one too); bearer-token scripts keep working. */
   signOutEverywhere: operatorProcedure.mutation(({ ctx }) => signOutEverywhere(ctx.panel.config.dataDir)),

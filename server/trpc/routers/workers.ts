@@ -8,7 +8,7 @@ import { workerDiff } from "../../panel/review/diff";
 import { mergePreview } from "../../panel/review/preview";
 import { listMerges, mergeWorker } from "../../panel/review/merge";
 import { cleanupWorker, discardPreview, discardWorker } from "../../panel/review/discard";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { operatorProcedure, router, viewerProcedure, withViewerLimit } from "../init";
 
 export const workerRefSchema = z.object({ runId: runIdSchema, workerId: workerIdSchema });
 
@@ -19,7 +19,8 @@ export const workersRouter = router({
     .query(({ ctx, input }) => workerActivity(ctx.panel, input.runId, input.workerId, input.cursor ?? undefined, input.limit)),
   terminal: viewerProcedure.input(workerRefSchema).query(({ ctx, input }) => workerTerminal(ctx.panel, input.runId, input.workerId)),
   /** The worker's changes: base..HEAD plus uncommitted worktree changes; hunks of one file with `path`. */
-  diff: viewerProcedure.input(diffInputSchema).query(({ ctx, input }) => workerDiff(ctx.panel, input)),
+  diff: viewerProcedure.input(diffInputSchema).query(({ ctx, input }) =>
+    input.full || (input.context ?? 3) > 50 ? withViewerLimit(ctx, () => workerDiff(ctx.panel, input)) : workerDiff(ctx.panel, input)),
   /** What merging into `target` (default: the run's target branch) would do; changes nothing. */
   mergePreview: viewerProcedure.input(mergePreviewInputSchema).query(({ ctx, input }) => mergePreview(ctx.panel, input)),
   merge: operatorProcedure.input(mergeInputSchema).mutation(({ ctx, input }) => mergeWorker(ctx.panel, input)),

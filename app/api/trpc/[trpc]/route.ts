@@ -1,6 +1,7 @@
 import "server-only";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { roleFromGuardHeader } from "@/server/http/guard-header";
+import { MAX_BATCH } from "@/server/core/limits";
 import { getPanel } from "@/server/panel/panel";
 import { appRouter } from "@/server/trpc/root";
 
@@ -21,6 +22,7 @@ function handler(req: Request) {
     req,
     router: appRouter,
     createContext: () => ({ panel, role }),
+    maxBatchSize: MAX_BATCH,
   });
 }
 
