@@ -145,6 +145,26 @@ export async function currentBranch(repo: string): Promise<string | undefined> {
   return r.code === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
+/**
+ * The branch the leader checkout had at `at` (ISO time), from HEAD's reflog ("checkout: moving
+ * from A to B" entries): the target of the last checkout before `at`, else the branch left by the
+ * first checkout after it. Undefined when the reflog says nothing (then: the current branch).
+ */
+export async function leaderBranchAt(repo: string, at: string): Promise<string | undefined> {
+  const r = await runGit(repo, ["reflog", "show", "--format=%ct%x00%gs", "HEAD", "--"]);
+  if (r.code !== 0) return undefined;
+  const when = Date.parse(at) / 1000;
+  let after: string | undefined;
+  for (const line of r.stdout.split("\n")) {
+    const [ct, subject = ""] = line.split("\0");
+    const m = /^checkout: moving from (\S+) to (\S+)$/.exec(subject);
+    if (!m) continue;
+    if (Number(ct) <= when) return /^[0-9a-f]{40}$/.test(m[2]!) ? undefined : m[2];
+    after = m[1];
+  }
+  return after && !/^[0-9a-f]{40}$/.test(after) ? after : undefined;
+}
+
 const commonDirs = new Map<string, Promise<string>>();
 
 /** The repository's common git dir (`.git` of the leader checkout), cached. */

@@ -40,6 +40,17 @@ export function runLayout(repoPath: string, runId: string) {
     workersDirectory: join(runDirectory, "workers"),
     /** The merge journal (crash-safe merges): one file per merge under way. */
     journalDirectory: join(runDirectory, "journal"),
+    /**
+     * Folders the LongTable CLI's reader requires a record to name (its 0.1.57 layout); the panel
+     * names them in run.json so the CLI can read its runs, and never creates them.
+     */
+    cliDirectories: {
+      taskDirectory: join(runDirectory, "tasks"),
+      resultDirectory: join(runDirectory, "results"),
+      logDirectory: join(runDirectory, "logs"),
+      launcherDirectory: join(runDirectory, "launchers"),
+      mailboxDirectory: join(runDirectory, "mailbox"),
+    },
   };
 }
 export type RunLayout = ReturnType<typeof runLayout>;

@@ -10,6 +10,8 @@
  *   `git update-ref <ref> <new> <old>` (fails when the branch moved meanwhile).
  */
 import { gitBuffer, gitText, runGit } from "./git";
+import { CLI_RUNTIME_DIR } from "./layout";
+import { resolveRevs } from "./rev-batch";
 import { listWorktrees } from "./worktree";
 
 const SHIM_IDENTITY = {
@@ -96,7 +98,18 @@ export async function mergeTrees(repo: string, input: { base: string; ours: stri
   }
   if (r.code !== 0 && r.code !== 1) throw new Error(`git merge-tree failed: ${r.stderr.trim().split("\n").slice(-3).join(" ")}`);
   const parsed = parseMergeTree(r.stdout.toString("utf8"));
-  return { ...parsed, clean: r.code === 0 && parsed.conflicts.length === 0, oursLabel: ours };
+  const clean = r.code === 0 && parsed.conflicts.length === 0;
+  // The LongTable CLI commits its runtime folder with the worker's work: never merge it.
+  const tree = clean ? await withoutRuntimeFolder(repo, parsed.tree, input.ours) : parsed.tree;
+  return { ...parsed, tree, clean, oursLabel: ours };
+}
+
+/** `tree` without a top-level `.longtable-worker` entry that `ours` does not have (one cat-file lookup when there is none). */
+async function withoutRuntimeFolder(repo: string, tree: string, ours: string): Promise<string> {
+  const [inResult, inOurs] = await resolveRevs(repo, [`${tree}:${CLI_RUNTIME_DIR}`, `${ours}^{tree}:${CLI_RUNTIME_DIR}`]);
+  if (!inResult || inOurs) return tree;
+  const entries = (await gitText(repo, ["ls-tree", "-z", tree])).split("\0").filter((e) => e && !e.endsWith(`\t${CLI_RUNTIME_DIR}`));
+  return (await gitText(repo, ["mktree", "-z"], { input: `${entries.join("\0")}\0` })).trim();
 }
 
 /**

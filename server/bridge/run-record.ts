@@ -11,7 +11,7 @@
  * - enums fall back to safe values, strings are size-limited.
  */
 import {
-  AGENT_IDS, BRIDGE_STATUSES, CLEANUP_STATUSES, EXECUTION_STATES, MODES, RUN_STATUSES, WORKER_STATUSES, type AgentId,
+  AGENT_IDS, BRIDGE_STATUSES, CLEANUP_STATUSES, EXECUTION_STATES, RECORD_MODES, RUN_STATUSES, WORKER_STATUSES, type AgentId,
 } from "../core/enums";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN } from "../core/ids";
 import type { Decision, MergeRecord, PanelRun, PanelWorker, RuntimeLayout } from "../core/records";
@@ -34,6 +34,18 @@ const str = (v: unknown, max = MAX_SHORT): string | undefined => (typeof v === "
 const strings = (v: unknown, max = 200): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string").slice(0, max).map((x) => x.slice(0, MAX_SHORT)) : []);
 const commitId = (v: unknown): string | undefined => (typeof v === "string" && /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(v) ? v : undefined);
 const iso = (v: unknown): string | undefined => (typeof v === "string" && v.length <= 40 && !Number.isNaN(Date.parse(v)) ? v : undefined);
+
+/** A worker's runtime facts, as data: scalar values only, a transport the panel knows, a pane id of tmux's shape. */
+function runtimeOf(v: unknown): PanelWorker["runtime"] {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>).slice(0, 40)) {
+    if (typeof x === "string") out[k] = x.slice(0, 500);
+    else if (typeof x === "number" || typeof x === "boolean") out[k] = x;
+  }
+  if (out.paneId !== undefined && !(typeof out.paneId === "string" && /^%\d+$/.test(out.paneId))) delete out.paneId;
+  return { ...out, transport: "tmux" } as PanelWorker["runtime"];
+}
 
 const PATH_FIELDS = ["taskPath", "resultPath", "logPath", "launcherPath", "exitCodePath", "mailboxPath", "taskStatePath"] as const;
 const LAYOUTS: readonly RuntimeLayout[] = ["panel", "cli-0.1.59", "cli-0.1.57"];
@@ -90,12 +102,13 @@ function normalizeWorker(repoPath: string, runId: string, w: Record<string, unkn
     baseCommit: commitId(w.baseCommit),
     previousCommit: commitId(w.previousCommit),
     paneId: typeof w.paneId === "string" && /^%\d+$/.test(w.paneId) ? w.paneId : undefined,
-    runtime: w.runtime && typeof w.runtime === "object" ? (w.runtime as PanelWorker["runtime"]) : undefined,
+    runtime: runtimeOf(w.runtime),
     startedAt: iso(w.startedAt),
     completedAt: iso(w.completedAt),
     updatedAt: iso(w.updatedAt) ?? createdAt,
-    error: str(w.error, MAX_TEXT),
-    failureReason: str(w.failureReason, MAX_TEXT),
+    // The CLI writes error: "" after a good result: no error.
+    error: str(w.error, MAX_TEXT) || undefined,
+    failureReason: str(w.failureReason, MAX_TEXT) || undefined,
     threadId: typeof w.threadId === "string" && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(w.threadId) ? w.threadId : undefined,
     attempt,
     usage: usage ? { inputTokens: num(usage.inputTokens), cachedInputTokens: num(usage.cachedInputTokens), outputTokens: num(usage.outputTokens), ...(typeof usage.costUsd === "number" ? { costUsd: num(usage.costUsd) } : {}) } : undefined,
@@ -164,7 +177,7 @@ export function normalizeRunRecord(raw: unknown, repoPath: string, runId: string
     status,
     bridgeStatus: typeof r.bridgeStatus === "string" ? oneOf(BRIDGE_STATUSES, r.bridgeStatus, "not_requested") : deriveBridgeStatus(status, workers),
     bridgeFailureReason: str(r.bridgeFailureReason, MAX_TEXT),
-    mode: oneOf(MODES, r.mode, "review"),
+    mode: oneOf(RECORD_MODES, r.mode, "review"),
     prompt: str(r.prompt, 200 * 1024) ?? "",
     workingDirectory: repoPath,
     invocationId: str(r.invocationId, 200) ?? runId.replace(/^panel_run_/, "invocation_"),

@@ -21,6 +21,8 @@ export const EVENT_TYPES = [
 ] as const;
 export const RESULT_STATUSES = ["completed", "blocked", "error"] as const;
 export const MODES = ["review", "critique", "draft", "commit"] as const;
+/** Modes a record may carry (the LongTable CLI also knows explore and submit); the panel creates MODES only. */
+export const RECORD_MODES = [...MODES, "explore", "submit"] as const;
 /** The agent CLIs a member can be played by (one adapter each, server/agents/<id>/). */
 export const AGENT_IDS = ["codex", "claude", "command"] as const;
 
@@ -42,6 +44,7 @@ export type CleanupStatus = z.infer<typeof cleanupStatusSchema>;
 export type EventType = z.infer<typeof eventTypeSchema>;
 export type ResultStatus = z.infer<typeof resultStatusSchema>;
 export type Mode = z.infer<typeof modeSchema>;
+export type RecordMode = (typeof RECORD_MODES)[number];
 export type AgentId = z.infer<typeof agentIdSchema>;
 
 /** Statuses this product never produces; read them from old records only. */

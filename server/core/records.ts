@@ -1,5 +1,5 @@
 import type {
-  AgentId, BridgeStatus, CleanupStatus, EventType, ExecutionState, Mode, ResultStatus, RunStatus, WorkerStatus,
+  AgentId, BridgeStatus, CleanupStatus, EventType, ExecutionState, RecordMode, ResultStatus, RunStatus, WorkerStatus,
 } from "./enums";
 
 /** Where a worker's runtime files live (see server/bridge/layout.ts). */
@@ -108,7 +108,7 @@ export interface PanelRun {
   status: RunStatus;
   bridgeStatus: BridgeStatus;
   bridgeFailureReason?: string;
-  mode: Mode;
+  mode: RecordMode;
   prompt: string;
   workingDirectory: string;
   invocationId: string;

@@ -15,6 +15,9 @@
  * Transitions queued while a commit is being written are committed together (group commit: one
  * run.json write, one transaction), which keeps concurrent launches of many workers from
  * rewriting the run's files once per worker step.
+ *
+ * `indexOnly` transitions skip (2) and (3): the index follows what was found on disk (results of a
+ * run the LongTable CLI made, runs/foreign.ts) without the panel writing a record it did not make.
  */
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
@@ -35,7 +38,7 @@ export function workerStateFile(w: PanelWorker) {
     workerId: w.id,
     status: w.status,
     executionState: w.executionState,
-    paneId: w.paneId,
+    paneId: w.runtime?.paneId ?? w.paneId,
     runtime: w.runtime,
     worktreePath: w.worktreePath,
     worktreeBranch: w.worktreeBranch,
@@ -60,7 +63,7 @@ export function workerEventSnapshot(w: PanelWorker) {
     cleanupStatus: w.cleanupStatus,
     worktreeCommit: w.worktreeCommit,
     baseCommit: w.baseCommit,
-    paneId: w.paneId,
+    paneId: w.runtime?.paneId ?? w.paneId,
     startedAt: w.startedAt,
     completedAt: w.completedAt,
     attempt: w.attempt,
@@ -98,6 +101,7 @@ function eventData(run: PanelRun, e: PanelEvent): EventData {
 interface Pending {
   fn: (run: PanelRun) => Transition;
   before?: (next: PanelRun) => Promise<void>;
+  indexOnly?: boolean;
   resolve: (run: PanelRun) => void;
   reject: (error: unknown) => void;
 }
@@ -118,9 +122,9 @@ export class RunDoor {
    * Apply a transition and commit it. `before` runs after the next record is computed and before
    * it is committed (e.g. files that must exist once the state says so).
    */
-  apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>): Promise<PanelRun> {
+  apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>, options: { indexOnly?: boolean } = {}): Promise<PanelRun> {
     return new Promise<PanelRun>((resolve, reject) => {
-      this.waiting.push({ fn, before, resolve, reject });
+      this.waiting.push({ fn, before, resolve, reject, indexOnly: options.indexOnly });
       if (!this.draining) void this.drain();
     });
   }
@@ -148,7 +152,8 @@ export class RunDoor {
         }
         if (applied.length === 0) continue;
         try {
-          await commit(this.panel, this.repoId, run, run !== this.record, events, activity);
+          const persist = applied.some((a) => !a.item.indexOnly);
+          await commit(this.panel, this.repoId, run, run !== this.record, events, activity, persist);
           this.record = run;
           for (const a of applied) a.item.resolve(a.run);
         } catch (error) {
@@ -192,8 +197,8 @@ export function indexFromDisk(panel: Panel, repoId: string, run: PanelRun, event
   });
 }
 
-async function commit(panel: Panel, repoId: string, run: PanelRun, changed: boolean, events: readonly PanelEvent[], activity: readonly ActivityRow[]): Promise<void> {
-  if (changed) {
+async function commit(panel: Panel, repoId: string, run: PanelRun, changed: boolean, events: readonly PanelEvent[], activity: readonly ActivityRow[], persist = true): Promise<void> {
+  if (changed && persist) {
     await ensureDir(run.runDirectory);
     await writeJsonAtomic(`${run.runDirectory}/run.json`, run);
     // state.json only in the panel's own layout (a CLI worker's is in its agent-writable worktree).
@@ -203,7 +208,7 @@ async function commit(panel: Panel, repoId: string, run: PanelRun, changed: bool
       ),
     );
   }
-  await appendEvents(run.eventLogPath, events);
+  if (persist) await appendEvents(run.eventLogPath, events);
   const published = indexRun(panel, repoId, run, events, activity, changed);
   panel.bus.publish("event", published.events);
   panel.bus.publish("activity", published.activity);

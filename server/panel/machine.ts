@@ -36,6 +36,11 @@ export interface RecordPaths {
     outputSchemaPath: string;
     stopFilePath: string;
     aggregateResultPath: string;
+    taskDirectory: string;
+    resultDirectory: string;
+    logDirectory: string;
+    launcherDirectory: string;
+    mailboxDirectory: string;
   };
   worker(workerId: string): Pick<
     PanelWorker,
@@ -98,6 +103,11 @@ export function createRunRecord(input: CreateRunInput): Transition {
     planId: runId.replace(/^panel_run_/, "plan_"),
     targetBranch: input.targetBranch,
     leaderHead: input.leaderHead,
+    // What the LongTable CLI's reader requires of a record (docs/cli-interop.md §5).
+    visibility: "always_visible",
+    requestedSurface: "native_workers",
+    fallbackSurface: "sequential_fallback",
+    provider: workers[0]?.agent === "claude" ? "claude" : "codex",
     ...input.paths.run,
     sequentialFallbackAvailable: true,
     workers,
@@ -205,7 +215,7 @@ export function workerLaunched(run: PanelRun, workerId: string, runtime: WorkerR
   const next = withWorker(run, workerId, (w) => ({
     status: "running",
     executionState: "running",
-    paneId: runtime.paneId,
+    paneId: undefined,
     runtime,
     startedAt: now,
     completedAt: undefined,
@@ -223,7 +233,7 @@ export function workerAdopted(run: PanelRun, workerId: string, runtime: WorkerRu
   const next = withWorker(run, workerId, (w) => ({
     status: "running",
     executionState: "running",
-    paneId: runtime.paneId,
+    paneId: undefined,
     runtime: { ...w.runtime, ...runtime },
     startedAt: w.startedAt ?? now,
     attempt: Math.max(1, w.attempt ?? 0),
@@ -458,7 +468,7 @@ export function followUpStarted(run: PanelRun, workerId: string, runtime: Worker
       ...w,
       status: "running" as const,
       executionState: "running" as const,
-      paneId: runtime.paneId,
+      paneId: undefined,
       runtime,
       previousCommit: w.worktreeCommit,
       attempt: (w.attempt ?? 1) + 1,

@@ -4,7 +4,7 @@
  */
 import { readJsonData, writeJsonAtomic } from "../bridge/run-files";
 import type { PanelRun } from "../core/records";
-import { readResult } from "./results";
+import { readResult } from "../bridge/worker-files";
 
 export async function writeAggregateIfDone(run: PanelRun): Promise<void> {
   if (run.status !== "completed" && run.status !== "blocked") return;

@@ -20,11 +20,16 @@ import type { PanelRun, PanelWorker } from "../core/records";
 import { changeRun, type ActivityRow, type RunDoor } from "../panel/door";
 import { workerFailed, workerPatched, workerResult } from "../panel/machine";
 import type { Panel } from "../panel/panel";
+import { applyForeignResults, readForeignResults } from "../panel/runs/foreign";
 import { findRun } from "../panel/runs/queries";
+import { discoverNewRuns } from "../panel/runs/rebuild";
 import { writeAggregateIfDone } from "./aggregate";
 import { reconcile } from "./reconcile";
-import { finishStepRan, readCommit, readResult } from "./results";
+import { finishStepRan, readCommit, readResult } from "../bridge/worker-files";
 import { newTail, readChunk, type TailState } from "./tail";
+
+/** How often known repos are looked at for new run folders. */
+const DISCOVERY_MS = 2000;
 
 export interface SupervisorOptions {
   pollMs?: number;
@@ -76,9 +81,18 @@ export class Supervisor {
       .map((r) => r.runId);
   }
 
+  private lastDiscovery = 0;
+
   async tick(): Promise<void> {
-    const runIds = this.runningRunIds().filter((id) => findRun(this.panel, id)?.owned);
+    // Runs made by other tools (the LongTable CLI) while the panel is up appear within seconds.
+    if (Date.now() - this.lastDiscovery >= DISCOVERY_MS) {
+      this.lastDiscovery = Date.now();
+      await discoverNewRuns(this.panel);
+    }
+    const running = this.runningRunIds();
+    const runIds = running.filter((id) => findRun(this.panel, id)?.owned);
     this.pruneWatchers(new Set(runIds));
+    await Promise.all(running.filter((id) => !runIds.includes(id)).map((id) => this.checkForeignRun(id)));
     if (runIds.length === 0) return;
     const takenAt = Date.now();
     const panes = await this.panel.tmux.listPanes();
@@ -130,6 +144,17 @@ export class Supervisor {
     return p;
   }
 
+  /**
+   * A running run this panel did not create (the LongTable CLI's): results found in its files go
+   * into the index only; a missing pane never fails its workers (they are not on our socket).
+   */
+  async checkForeignRun(runId: string): Promise<void> {
+    await changeRun(this.panel, runId, async (door) => {
+      const found = readForeignResults(door.current);
+      if (found.length > 0) await door.apply((run) => applyForeignResults(run, found), undefined, { indexOnly: true });
+    }).catch((error) => console.warn(`[longtable-panel] supervisor: run ${runId}: ${(error as Error).message}`));
+  }
+
   /** Apply the worker's result when the finish step wrote it; true when it did (or the worker no longer runs). */
   private async applyResult(door: RunDoor, workerId: string): Promise<boolean> {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
@@ -137,6 +162,9 @@ export class Supervisor {
     if (!finishStepRan(worker)) return false;
     const result = readResult(worker);
     if (!result) return false;
+    // The finish step runs after the agent's output was written in full: take the rest of it now,
+    // before the worker stops being "running" (which ends its ingestion).
+    await this.ingestActivity(door, workerId);
     const commit = readCommit(worker);
     await door.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
     return true;
@@ -147,7 +175,7 @@ export class Supervisor {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return;
     const session = sessionNameFor(door.current.id);
-    const pane = panes.find((p) => p.paneId === worker.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
+    const pane = panes.find((p) => p.paneId === worker.runtime?.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
     if (pane && !pane.dead) return;
     // Re-check: the launcher writes the result before its pane dies.
     if (await this.applyResult(door, workerId)) return;

@@ -113,10 +113,10 @@ describe("worker bridge with real git and tmux", () => {
     const created = await api.runs.create({ repoPath: repo, prompt: "stress", roles, mode: "review" });
     await api.runs.launch({ runId: created.id });
     const voice = () => h!.api.runs.get({ runId: created.id }).then((r) => r.workers.find((w) => w.role === "voice_keeper")!);
-    await waitFor(async () => (await voice()).status === "running" && (await voice()).paneId, "voice_keeper to run");
+    await waitFor(async () => (await voice()).status === "running" && (await voice()).runtime?.paneId, "voice_keeper to run");
     // everything but the hanging worker settles
     await waitFor(async () => (await api.runs.get({ runId: created.id })).workers.filter((w) => w.status !== "running").length === 7, "7 workers to settle", 60_000);
-    await h.tmux.killPane((await voice()).paneId!);
+    await h.tmux.killPane((await voice()).runtime!.paneId!);
     const run = await waitForRunStatus(h, created.id, ["failed", "completed", "blocked"]);
     const by = Object.fromEntries(run.workers.map((w) => [w.role, w]));
     expect(by.reviewer).toMatchObject({ status: "failed" });

@@ -44,7 +44,7 @@ describe("request changes (follow-up turn)", () => {
     // same tmux window, no new one
     const windows = (await h.tmux.listPanes()).filter((p) => p.session === sessionNameFor(created.id));
     expect(windows.map((p) => p.window)).toEqual(["worker-1-reviewer"]);
-    expect(windows[0]!.paneId).toBe(first.paneId);
+    expect(windows[0]!.paneId).toBe(first.runtime?.paneId);
     // the aggregate is rewritten with the new result but keeps its id
     const agg = JSON.parse(readFileSync(created.aggregateResultPath, "utf8"));
     expect(agg.id).toBe(firstAggregate.id);

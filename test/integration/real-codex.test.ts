@@ -280,7 +280,7 @@ describe("real codex 0.169.0 against the scripted model server", () => {
     const launch = readFileSync(worker.launcherPath, "utf8");
     expect(launch).toMatch(new RegExp(`'resume' '${threadId}' '-'\\)`));
     expect(existsSync(worker.resultPath)).toBe(false); // cleared for the new turn
-    await tmux.respawn(worker.paneId!, cwd, argv);
+    await tmux.respawn(worker.runtime!.paneId!, cwd, argv);
     const result = await waitFor(() => (existsSync(worker.resultPath) ? readJson<Record<string, unknown>>(worker.resultPath) : undefined), "the follow-up result", 40_000);
     expect(model.violations).toEqual([]);
     expect(result).toEqual(resultFor("editor", "Journal Editor", { summary: "second pass", claims: ["notes.md has two lines"] }));

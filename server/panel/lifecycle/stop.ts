@@ -32,7 +32,7 @@ export async function finishStop(panel: Panel, door: RunDoor): Promise<void> {
   const session = sessionNameFor(door.current.id);
   const panes = await tmux.listPanes();
   for (const worker of door.current.workers.filter((x) => x.status === "stop_requested")) {
-    for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.paneId))) await tmux.killPane(p.paneId);
+    for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.runtime?.paneId))) await tmux.killPane(p.paneId);
   }
   await door.apply((run) => workersStopped(run, nowIso()));
 }

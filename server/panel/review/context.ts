@@ -6,6 +6,7 @@ import { isAbsolute } from "node:path";
 import { commitsBetween, gitBuffer, objectExists, worktreeHead, COMMIT_ID } from "../../bridge/diff";
 import { worktreeGit, type WorktreeGit } from "../../bridge/git";
 import { PanelError, notFound } from "../../core/errors";
+import { cliWorkerBase } from "./cli-base";
 import { branchFor } from "../../core/ids";
 import type { PanelWorker } from "../../core/records";
 import type { Panel } from "../panel";
@@ -21,16 +22,25 @@ export interface WorkerContext {
   base: string;
 }
 
-export function loadWorker(panel: Panel, runId: string, workerId: string): WorkerContext {
+export async function loadWorker(panel: Panel, runId: string, workerId: string): Promise<WorkerContext> {
   const run = getRun(panel, runId);
   const worker = run.workers.find((w) => w.id === workerId);
   if (!worker) throw notFound(`worker ${workerId} in run ${runId}`);
-  const base = worker.baseCommit;
+  const repo = run.workingDirectory;
+  if (worker.runtimeLayout === "cli-0.1.57") {
+    throw new PanelError("PRECONDITION_FAILED", `${worker.label} ran read-only in the leader checkout (LongTable CLI 0.1.57): it has no worktree or commits, so there is nothing to review or merge; its result is in the synthesis`);
+  }
+  let base = worker.baseCommit;
+  if (!base && worker.runtimeLayout === "cli-0.1.59") {
+    // The LongTable CLI records no base: derive it (fork point + the leader edits it carried in).
+    const head = (await gitBuffer(repo, ["rev-parse", "--verify", "--quiet", `refs/heads/${worker.worktreeBranch}^{commit}`])).stdout.toString("utf8").trim();
+    if (COMMIT_ID.test(head)) base = await cliWorkerBase(repo, run, worker, head);
+  }
   if (!base) {
     throw new PanelError("PRECONDITION_FAILED", `${worker.label} has not been provisioned yet, so it has no changes: launch the run first`);
   }
   if (!COMMIT_ID.test(base)) throw new PanelError("PRECONDITION_FAILED", `the run record has an invalid base commit for ${workerId}; the run directory may be damaged`);
-  return { run, worker, repo: run.workingDirectory, base };
+  return { run, worker, repo, base };
 }
 
 export type HeadSource = "worktree" | "branch" | "commit" | "base";

@@ -58,7 +58,7 @@ export function totalsOf(files: readonly DiffFile[]): DiffTotals {
 }
 
 export async function workerDiff(panel: Panel, input: DiffInput): Promise<WorkerDiff> {
-  const ctx = loadWorker(panel, input.runId, input.workerId);
+  const ctx = await loadWorker(panel, input.runId, input.workerId);
   const { repo } = ctx;
   // A worker that finished with a result normally still has HEAD at its recorded commit: list
   // that while HEAD is being resolved, and keep the list only when the guess was right.

@@ -88,7 +88,7 @@ async function buildDiscardPreview(ctx: WorkerContext, deleteBranch: boolean): P
 }
 
 export async function discardPreview(panel: Panel, input: z.infer<typeof discardPreviewInputSchema>): Promise<DiscardPreview> {
-  return buildDiscardPreview(loadWorker(panel, input.runId, input.workerId), input.deleteBranch === true);
+  return buildDiscardPreview(await loadWorker(panel, input.runId, input.workerId), input.deleteBranch === true);
 }
 
 /** Remove the worker's worktree folder, forcefully, only when it is a linked worktree of this repo inside the run directory. */
@@ -147,11 +147,11 @@ export interface DiscardOutcome {
 export async function discardWorker(panel: Panel, input: DiscardInput): Promise<DiscardOutcome> {
   const deleteBranch = input.deleteBranch === true;
   if (!input.confirm) {
-    const ctx = loadWorker(panel, input.runId, input.workerId);
+    const ctx = await loadWorker(panel, input.runId, input.workerId);
     return { discarded: false, preview: await buildDiscardPreview(ctx, deleteBranch), branchDeleted: false, worker: ctx.worker };
   }
   return changeRun(panel, input.runId, async (door) => {
-    const ctx = loadWorker(panel, input.runId, input.workerId);
+    const ctx = await loadWorker(panel, input.runId, input.workerId);
     const preview = await buildDiscardPreview(ctx, deleteBranch);
     if (!preview.canDiscard) throw new PanelError("CONFLICT", `${preview.reasons.join("; ")}; nothing was discarded`);
     if (deleteBranch) await assertBranchDeletable(ctx);
@@ -171,7 +171,7 @@ export interface CleanupOutcome {
 /** After a merge: remove the worktree when it has nothing uncommitted; delete the branch only on request, and only when merged. */
 export async function cleanupWorker(panel: Panel, input: CleanupInput): Promise<CleanupOutcome> {
   return changeRun(panel, input.runId, async (door) => {
-    const ctx = loadWorker(panel, input.runId, input.workerId);
+    const ctx = await loadWorker(panel, input.runId, input.workerId);
     const { worker } = ctx;
     if (ACTIVE.has(worker.status)) throw new PanelError("CONFLICT", `${worker.label} is ${worker.status}: stop the run first`);
     let head: WorkerHead | undefined;

@@ -72,10 +72,13 @@ async function replayCommits(repo: string, base: string, head: string, onto: str
 export async function mergeWorker(panel: Panel, input: MergeInput): Promise<MergeOutcome> {
   const strategy = input.strategy ?? "squash";
   return changeRun(panel, input.runId, async (door) => {
-    const ctx = loadWorker(panel, input.runId, input.workerId);
+    const ctx = await loadWorker(panel, input.runId, input.workerId);
     const { repo, worker } = ctx;
     if (ACTIVE.has(worker.status)) {
       throw new PanelError("CONFLICT", `${worker.label} is ${worker.status}: wait for its result (or stop the run), then merge`);
+    }
+    if (strategy === "commits" && worker.runtimeLayout !== "panel") {
+      throw new PanelError("BAD_REQUEST", `${worker.label} was run by the LongTable CLI, whose one commit mixes the worker's change with the leader edits it carried in: use the squash strategy, which lands only the worker's own change`);
     }
     if (strategy === "commits" && input.message !== undefined) {
       throw new PanelError("BAD_REQUEST", "message applies to squash merges only; the commits strategy keeps each commit's own message");

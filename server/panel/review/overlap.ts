@@ -7,7 +7,8 @@ import { mergeTrees } from "../../bridge/merge";
 import { mapBounded } from "../../core/bounded";
 import type { Panel } from "../panel";
 import { getRun } from "../runs/queries";
-import { resolveHead, type WorkerContext } from "./context";
+import { cliMergeHead } from "./cli-base";
+import { loadWorker, resolveHead, type WorkerContext } from "./context";
 import { totalsOf } from "./diff";
 
 export interface OverlapWorker {
@@ -54,11 +55,11 @@ export async function runOverlap(panel: Panel, runId: string): Promise<RunOverla
   const skipped: RunOverlap["skipped"] = [];
   type Entry = { ctx: WorkerContext; head: string; files: DiffFile[]; ranges: Map<string, OldRange[]> };
   const loaded = await mapBounded(run.workers, OVERLAP_CONCURRENCY, async (w): Promise<Entry | undefined> => {
-    if (!w.baseCommit || !COMMIT_ID.test(w.baseCommit)) {
-      skipped.push({ workerId: w.id, reason: "not provisioned yet" });
+    const ctx = await loadWorker(panel, runId, w.id).catch((error: Error) => {
+      skipped.push({ workerId: w.id, reason: /not been provisioned/.test(error.message) ? "not provisioned yet" : error.message });
       return undefined;
-    }
-    const ctx: WorkerContext = { run, worker: w, repo: run.workingDirectory, base: w.baseCommit };
+    });
+    if (!ctx) return undefined;
     const head = await resolveHead(ctx).catch(() => undefined);
     if (!head) {
       skipped.push({ workerId: w.id, reason: "its commits are gone" });
@@ -89,7 +90,8 @@ export async function runOverlap(panel: Panel, runId: string): Promise<RunOverla
       if (ra.length === 0 && rb.length === 0) overlaps.push({ a: { start: 0, lines: 0 }, b: { start: 0, lines: 0 } });
       return { path, overlaps };
     });
-    const merge = await mergeTrees(a.ctx.repo, { base: b.ctx.base, ours: a.head, theirs: b.head });
+    const theirs = b.ctx.worker.runtimeLayout === "panel" ? b.head : await cliMergeHead(b.ctx.repo, b.ctx.base, b.head);
+    const merge = await mergeTrees(a.ctx.repo, { base: b.ctx.base, ours: a.head, theirs });
     return {
       a: a.ctx.worker.id,
       b: b.ctx.worker.id,

@@ -4,7 +4,7 @@
  * It also says whether the merge would go ahead now, and if not, why, in words that say what to do.
  */
 import { COMMIT_ID, RUNTIME_DIR, changedFiles, countCommits, type ChangedFile } from "../../bridge/diff";
-import type { WorktreeGit } from "../../bridge/git";
+import { currentBranch, leaderBranchAt, type WorktreeGit } from "../../bridge/git";
 import { BranchError, checkoutOf, conflictExcerpt, mergeTrees, resolveLocalBranch, type MergeConflict } from "../../bridge/merge";
 import { resolveRevs } from "../../bridge/rev-batch";
 import { readJsonData } from "../../bridge/run-files";
@@ -13,6 +13,7 @@ import { mapBounded } from "../../core/bounded";
 import { PanelError } from "../../core/errors";
 import type { PanelWorker, WorkerMergeInfo, WorkerResult } from "../../core/records";
 import type { Panel } from "../panel";
+import { cliMergeHead } from "./cli-base";
 import { ACTIVE, loadWorker, resolveHead, workerBranchRef, type HeadSource, type WorkerContext, type WorkerHead } from "./context";
 import type { MergePreviewInput } from "./schemas";
 
@@ -56,9 +57,11 @@ export interface MergePreview {
 }
 
 export async function resolveTarget(ctx: WorkerContext, target: string | undefined): Promise<{ target: string; commit: string; tree: string }> {
-  const name = target ?? ctx.run.targetBranch;
+  // Default: the branch the leader had when the run was created (recorded by the panel; for a run
+  // of the LongTable CLI, which records none, read from HEAD's reflog), else the current one.
+  const name = target ?? ctx.run.targetBranch ?? (await leaderBranchAt(ctx.repo, ctx.run.createdAt)) ?? (await currentBranch(ctx.repo));
   if (!name) {
-    throw new PanelError("PRECONDITION_FAILED", "the leader checkout was on a detached HEAD when the run was created, so there is no default target: pass target (a local branch name)");
+    throw new PanelError("PRECONDITION_FAILED", "the leader checkout is on a detached HEAD and the run recorded no branch, so there is no default target: pass target (a local branch name)");
   }
   if (name === ctx.worker.worktreeBranch) throw new PanelError("BAD_REQUEST", "the target is the worker's own branch: pick the branch to merge into");
   try {
@@ -112,7 +115,7 @@ export async function buildPreview(ctx: WorkerContext, targetInput: string | und
   const quick = detail || ACTIVE.has(worker.status) ? undefined : await quickTargetAndHead(ctx, targetInput);
   const [target, head] = quick ? [quick.target, quick.head] : await Promise.all([resolveTarget(ctx, targetInput), resolveHead(ctx)]);
   const [merge, checkout, commits, dirtyWorktree, summary] = await Promise.all([
-    mergeTrees(repo, { base, ours: target.commit, oursTree: target.tree, theirs: head.head }),
+    mergeTrees(repo, { base, ours: target.commit, oursTree: target.tree, theirs: worker.runtimeLayout === "panel" ? head.head : await cliMergeHead(repo, base, head.head) }),
     detail ? checkoutOf(repo, target.target) : Promise.resolve(undefined),
     detail ? countCommits(repo, base, head.head) : Promise.resolve(-1),
     detail ? uncommittedPaths(head.worktree) : Promise.resolve([] as string[]),
@@ -167,7 +170,7 @@ export async function buildPreview(ctx: WorkerContext, targetInput: string | und
 }
 
 export async function mergePreview(panel: Panel, input: MergePreviewInput): Promise<MergePreview> {
-  const ctx = loadWorker(panel, input.runId, input.workerId);
+  const ctx = await loadWorker(panel, input.runId, input.workerId);
   const { oursLabel: _ours, ...preview } = await buildPreview(ctx, input.target, input.detail ?? true);
   return preview;
 }

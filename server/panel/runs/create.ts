@@ -1,4 +1,5 @@
 /** runs.create: a new run folder with its record, through the door. */
+import { registerWithCli } from "../../bridge/cli-workspace";
 import { currentBranch, ensureExcludes, headCommit } from "../../bridge/git";
 import { runLayout, workerLayout } from "../../bridge/layout";
 import { ensureDir, writeJsonAtomic } from "../../bridge/run-files";
@@ -26,6 +27,7 @@ export function recordPaths(repoPath: string, runId: string): RecordPaths {
       outputSchemaPath: l.outputSchemaPath,
       stopFilePath: l.stopFilePath,
       aggregateResultPath: l.aggregateResultPath,
+      ...l.cliDirectories,
     },
     worker: (workerId) => {
       const w = workerLayout(repoPath, runId, workerId);
@@ -48,7 +50,7 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
   }
   const now = new Date().toISOString();
   const runId = newRunId(Date.parse(now));
-  const { run, events } = createRunRecord({
+  const created = createRunRecord({
     runId,
     repoPath: repo.path,
     prompt: input.prompt,
@@ -59,6 +61,10 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
     now,
     paths: recordPaths(repo.path, runId),
   });
+  // The LongTable CLI can read it too: its invocation log (in a LongTable workspace only).
+  const cli = registerWithCli(repo.path, created.run);
+  const run = { ...created.run, diagnostics: [...created.run.diagnostics, cli.note] };
+  const { events } = created;
   await ensureExcludes(repo.path);
   await ensureDir(run.runDirectory);
   await writeJsonAtomic(runLayout(repo.path, runId).descriptorPath, RUN_SCHEMA_DESCRIPTOR);

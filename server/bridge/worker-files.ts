@@ -3,8 +3,8 @@
  * field type-checked and size-limited. For a worker in the panel's layout these files are written
  * by the finish step, outside the sandbox, after the agent exited; the agent cannot write there.
  */
-import { readJsonData } from "../bridge/run-files";
-import { readFileNoFollowSync } from "../bridge/safe-fs.mjs";
+import { readJsonData } from "./run-files";
+import { readFileNoFollowSync } from "./safe-fs.mjs";
 import { RESULT_STATUSES } from "../core/enums";
 import type { PanelWorker, WorkerResult } from "../core/records";
 
