@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-/** Index of the run directories (DESIGN §5). The run directory stays the source of truth. */
+/** Index of the run directories (ARCHITECTURE.md §3). The run directory stays the source of truth. */
 export const repos = sqliteTable("repos", {
   id: text("id").primaryKey(),
   path: text("path").notNull().unique(),

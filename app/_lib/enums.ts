@@ -1,7 +1,7 @@
 import type { Mode, RunStatus } from "@/server/core/enums";
 
 /*
- * Client copies of the DESIGN §2 enums the UI offers as choices. They are typed against the
+ * Client copies of the ARCHITECTURE.md §2 enums the UI offers as choices. They are typed against the
  * server's enums (type-only import, so zod stays out of the browser bundle); the checks below
  * fail to compile when the server adds a value that is missing here.
  */

@@ -1,5 +1,5 @@
 /**
- * Diffs of worker changes (DESIGN §6). argv only; every commit id that reaches git here has
+ * Diffs of worker changes (ARCHITECTURE.md §7). argv only; every commit id that reaches git here has
  * been validated by the caller (hex) or comes from git itself.
  *
  * - The file list comes from ONE `git diff-tree -r -z -M --raw --numstat` call, parsed from its

@@ -1,5 +1,5 @@
 /**
- * Merges without touching any working tree, index or ref until the very last step (DESIGN §6).
+ * Merges without touching any working tree, index or ref until the very last step (ARCHITECTURE.md §7).
  *
  * - `mergeTrees` runs `git merge-tree --write-tree` with a chosen merge base. Git ≥ 2.40 takes
  *   `--merge-base=<base>`; older git (2.39 here) gets the same three-way merge through a

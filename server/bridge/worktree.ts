@@ -1,5 +1,5 @@
 /**
- * Worker worktrees (DESIGN §3, §6): provisioning from the leader HEAD with a "leader snapshot"
+ * Worker worktrees (ARCHITECTURE.md §4, §7): provisioning from the leader HEAD with a "leader snapshot"
  * commit of the leader's tracked uncommitted changes, idempotent so a crashed provisioning can
  * simply run again; removal only of clean worktrees.
  */

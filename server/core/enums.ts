@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** DESIGN §2 — exact enums, compatible with LongTable CLI 0.1.59 run records. */
+/** ARCHITECTURE.md §2 — exact enums, compatible with LongTable CLI 0.1.59 run records. */
 export const RUN_STATUSES = [
   "planned", "running", "completed", "blocked", "failed", "degraded", "stop_requested", "stopped", "resumable",
 ] as const;

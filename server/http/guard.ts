@@ -1,5 +1,5 @@
 /**
- * The HTTP guard in front of every request (DESIGN §7): loopback Host, a session cookie or the
+ * The HTTP guard in front of every request (ARCHITECTURE.md §6 "HTTP"): loopback Host, a session cookie or the
  * token as a bearer, same-origin state changes, no form posts, read-only viewers. The token
  * itself never goes into a cookie: the start URL's ?token= is exchanged for a session id
  * (server/http/sessions.ts).

@@ -138,7 +138,7 @@ function withWorker(run: PanelRun, workerId: string, patch: (w: PanelWorker) => 
   return { ...run, workers };
 }
 
-/** Recompute the run status and bridge status from the workers (DESIGN §2). */
+/** Recompute the run status and bridge status from the workers (ARCHITECTURE.md §2). */
 export function settle(run: PanelRun, now: string): PanelRun {
   const status = deriveRunStatus(run.workers);
   const failed = run.workers.find((w) => w.status === "failed");

@@ -9,7 +9,7 @@ export interface RoleDefinition {
   custom: boolean;
 }
 
-/** The LongTable role catalog (DESIGN §1). Defaults are preselected in a new run. */
+/** The LongTable role catalog (ARCHITECTURE.md §1). Defaults are preselected in a new run. */
 export const BUILTIN_ROLES: readonly RoleDefinition[] = [
   {
     id: "reviewer",
