@@ -120,14 +120,12 @@ export function createRunRecord(input: CreateRunInput): Transition {
   };
 }
 
-export { deriveBridgeStatus, deriveRunStatus };
-
 // ---------------------------------------------------------------------------------------------
 // Transitions. Each takes the current run and returns the next run and the events to append.
 
-type WorkerPatch = Partial<PanelWorker>;
+export type WorkerPatch = Partial<PanelWorker>;
 
-function withWorker(run: PanelRun, workerId: string, patch: (w: PanelWorker) => WorkerPatch, now: string): PanelRun {
+export function withWorker(run: PanelRun, workerId: string, patch: (w: PanelWorker) => WorkerPatch, now: string): PanelRun {
   let found = false;
   const workers = run.workers.map((w) => {
     if (w.id !== workerId) return w;
@@ -387,100 +385,4 @@ export function shutdownDone(run: PanelRun, outcomes: readonly CleanupOutcome[],
     run: { ...run, workers, status, bridgeStatus: anyFailed ? "failed" : "shutdown", bridgeFailureReason: anyFailed ? "some worktrees were kept; see the cleanup_failed events" : undefined, updatedAt: now },
     events: [makeEvent("shutdown_requested", "Shutdown: panes closed; worktrees with everything committed were removed; branches kept.", now), ...events],
   };
-}
-
-export function decisionRecorded(run: PanelRun, decision: Decision): Transition {
-  return {
-    run: { ...run, decisions: [...(run.decisions ?? []), decision], updatedAt: decision.createdAt },
-    events: [makeEvent("decision_recorded", `Decision: ${decision.answer}${decision.note ? ` — ${decision.note.split("\n")[0]!.slice(0, 200)}` : ""}`, decision.createdAt)],
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Review: merge, discard and cleanup of a worker's changes (issue 5).
-
-export interface MergedInfo {
-  id: string;
-  commit: string;
-  target: string;
-  previousCommit: string;
-  strategy: "squash" | "commits";
-  /** The worker HEAD that was merged. */
-  workerHead: string;
-}
-
-/** The worker's changes were merged into `target` as `commit` (recorded in run.merges). The worker's status is unchanged. */
-export function workerMerged(run: PanelRun, workerId: string, info: MergedInfo, now: string): Transition {
-  const { id, ...merge } = info;
-  const next = withWorker(run, workerId, (w) => ({
-    merged: { ...merge, at: now },
-    diagnostics: appendDiagnostic(w.diagnostics, `Merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}).`),
-  }), now);
-  const w = next.workers.find((x) => x.id === workerId)!;
-  const record = { id, workerId, strategy: info.strategy, target: info.target, previousCommit: info.previousCommit, commit: info.commit, workerHead: info.workerHead, createdAt: now };
-  return {
-    run: { ...next, merges: [...(run.merges ?? []), record], updatedAt: now },
-    events: [makeEvent("worker_merged", `${w.label}: merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}; ${info.target} was ${info.previousCommit.slice(0, 12)}).`, now, { workerId })],
-  };
-}
-
-export interface DiscardedInfo {
-  branchDeleted: boolean;
-  commits: number;
-  uncommittedFiles: number;
-}
-
-/** The user discarded the worker's worktree (and maybe its branch): cleanupStatus removed. */
-export function workerDiscarded(run: PanelRun, workerId: string, info: DiscardedInfo, now: string): Transition {
-  const next = withWorker(run, workerId, (w) => ({
-    cleanupStatus: "removed",
-    discarded: { ...info, at: now },
-    diagnostics: appendDiagnostic(w.diagnostics, `Discarded by the user: worktree removed${info.branchDeleted ? ", branch deleted" : ", branch kept"}.`),
-  }), now);
-  const w = next.workers.find((x) => x.id === workerId)!;
-  const lost = `${info.commits} commit(s)${info.branchDeleted ? "" : " kept on the branch"}, ${info.uncommittedFiles} uncommitted file(s) dropped`;
-  return {
-    run: { ...next, updatedAt: now },
-    events: [makeEvent("worker_discarded", `${w.label}: discarded (${lost})${info.branchDeleted ? `; branch ${w.worktreeBranch} deleted` : ""}.`, now, { workerId, path: w.worktreePath })],
-  };
-}
-
-/** After a merge: the clean worktree was removed (and maybe the branch). */
-export function workerCleanedUp(run: PanelRun, workerId: string, info: { branchDeleted: boolean }, now: string): Transition {
-  const next = withWorker(run, workerId, (w) => ({
-    cleanupStatus: "removed",
-    diagnostics: appendDiagnostic(w.diagnostics, `Worktree removed after review${info.branchDeleted ? "; branch deleted" : "; branch kept"}.`),
-  }), now);
-  const w = next.workers.find((x) => x.id === workerId)!;
-  return {
-    run: { ...next, updatedAt: now },
-    events: [makeEvent("worker_cleaned_up", `${w.label}: worktree removed${info.branchDeleted ? ` and branch ${w.worktreeBranch} deleted` : `; branch ${w.worktreeBranch} kept`}.`, now, { workerId, path: w.worktreePath })],
-  };
-}
-
-/** Pure: the worker starts a follow-up attempt. */
-export function followUpStarted(run: PanelRun, workerId: string, runtime: WorkerRuntime, message: string, now: string): Transition {
-  let found: PanelWorker | undefined;
-  const workers = run.workers.map((w) => {
-    if (w.id !== workerId) return w;
-    found = w;
-    return {
-      ...w,
-      status: "running" as const,
-      executionState: "running" as const,
-      paneId: undefined,
-      runtime,
-      previousCommit: w.worktreeCommit,
-      attempt: (w.attempt ?? 1) + 1,
-      startedAt: now,
-      completedAt: undefined,
-      error: undefined,
-      failureReason: undefined,
-      updatedAt: now,
-      diagnostics: appendDiagnostic(w.diagnostics, "Follow-up requested: the agent resumes its thread with the feedback."),
-    };
-  });
-  if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
-  const first = message.split("\n")[0]!.slice(0, 200);
-  return { run: settle({ ...run, workers }, now), events: [makeEvent("followup_requested", `Changes requested from ${found.label}: ${first}`, now, { workerId, path: found.mailboxPath })] };
 }

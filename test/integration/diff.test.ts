@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseHunks, parseRawNumstat, rangesOverlap, snapshotWorktree, worktreeHead } from "@/server/bridge/diff";
+import { parseRawNumstat } from "@/server/bridge/diff";
+import { parseHunks, rangesOverlap } from "@/server/bridge/hunks";
+import { snapshotWorktree, worktreeHead } from "@/server/bridge/snapshot";
 import { requestFollowUp } from "@/server/panel/lifecycle/followup";
 import { worktreeGit } from "@/server/bridge/git";
 import { changeRun } from "@/server/panel/door";

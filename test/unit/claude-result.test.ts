@@ -3,7 +3,7 @@
  * output recorded from the real claude 2.1.328 (test/fixtures/claude) and on hostile input.
  */
 import { describe, expect, it } from "vitest";
-import { extractJsonObject, sanitizeResult } from "../../server/bridge/worker-finish.mjs";
+import { extractJsonObject, sanitizeResult } from "../../server/bridge/finish-result.mjs";
 import { claudeFinalResult, simpleJsonObject } from "../../server/agents/claude/result.mjs";
 import { RESULT, readFixture } from "../fixtures/claude/record";
 

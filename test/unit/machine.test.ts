@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerStatus } from "@/server/core/enums";
-import { createRunRecord, deriveBridgeStatus, deriveRunStatus, type CreateRunInput } from "@/server/panel/machine";
+import { deriveBridgeStatus, deriveRunStatus } from "@/server/core/status";
+import { createRunRecord, type CreateRunInput } from "@/server/panel/machine";
 import { BUILTIN_ROLES, type RoleDefinition } from "@/server/panel/roles/roles";
 import { recordPaths } from "@/server/panel/runs/create";
 

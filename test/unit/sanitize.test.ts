@@ -8,10 +8,9 @@ import {
   decodeAgentOutput,
   describeExit,
   extractJsonObject,
-  parseFinishArgs,
   sanitizeResult,
-  workerCommitMessage,
-} from "../../server/bridge/worker-finish.mjs";
+} from "../../server/bridge/finish-result.mjs";
+import { parseFinishArgs, workerCommitMessage } from "../../server/bridge/worker-finish.mjs";
 import { FINISH_SCRIPT } from "../support/launcher-fixture";
 
 const worker = { role: "reviewer", label: "Reviewer" };

@@ -12,7 +12,7 @@ import { PanelError } from "../../core/errors";
 import { createId, runIdSchema, workerIdSchema } from "../../core/ids";
 import type { PanelWorker, WorkerRuntime } from "../../core/records";
 import { changeRun } from "../door";
-import { followUpStarted } from "../machine";
+import { followUpStarted } from "../machine-review";
 import type { Panel } from "../panel";
 import { listRoles } from "../roles/catalog";
 import { getRun } from "../runs/queries";

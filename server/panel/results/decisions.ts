@@ -2,7 +2,7 @@ import { z } from "zod";
 import { createId, runIdSchema } from "../../core/ids";
 import { PanelError } from "../../core/errors";
 import { changeRun } from "../door";
-import { decisionRecorded } from "../machine";
+import { decisionRecorded } from "../machine-review";
 import type { Panel } from "../panel";
 import type { Decision } from "../../core/records";
 import { getRun } from "../runs/queries";

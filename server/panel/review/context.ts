@@ -3,7 +3,8 @@
  * real git dir, never its `.git` file), else its branch, else the recorded commit.
  */
 import { isAbsolute } from "node:path";
-import { commitsBetween, gitBuffer, objectExists, worktreeHead, COMMIT_ID } from "../../bridge/diff";
+import { commitsBetween, gitBuffer, objectExists, COMMIT_ID } from "../../bridge/diff";
+import { worktreeHead } from "../../bridge/snapshot";
 import { worktreeGit, type WorktreeGit } from "../../bridge/git";
 import { PanelError, notFound } from "../../core/errors";
 import { cliWorkerBase } from "./cli-base";

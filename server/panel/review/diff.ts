@@ -2,10 +2,9 @@
  * workers.diff (ARCHITECTURE.md §7): a worker's changes, base..head plus (while it runs) its
  * worktree's uncommitted changes as a snapshot tree; one file's hunks with `path`.
  */
-import {
-  COMMIT_ID, RUNTIME_DIR, changedFiles, changedPaths, diffFiles, filePatch, pathsDiffer, snapshotWorktree,
-  type DiffFile, type FilePatch, type Hunk,
-} from "../../bridge/diff";
+import { COMMIT_ID, RUNTIME_DIR, changedFiles, changedPaths, diffFiles, pathsDiffer, type DiffFile } from "../../bridge/diff";
+import { filePatch, type FilePatch, type Hunk } from "../../bridge/hunks";
+import { snapshotWorktree } from "../../bridge/snapshot";
 import { treeOf } from "../../bridge/merge";
 import { PanelError } from "../../core/errors";
 import type { Panel } from "../panel";

@@ -17,7 +17,7 @@ import { PanelError } from "../../core/errors";
 import { branchFor } from "../../core/ids";
 import type { PanelWorker, WorkerMergeInfo } from "../../core/records";
 import { changeRun } from "../door";
-import { workerCleanedUp, workerDiscarded } from "../machine";
+import { workerCleanedUp, workerDiscarded } from "../machine-review";
 import type { Panel } from "../panel";
 import { ACTIVE, loadWorker, nowIso, resolveHead, workerBranchRef, type WorkerContext, type WorkerHead } from "./context";
 import { uncommittedPaths } from "./preview";

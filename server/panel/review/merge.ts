@@ -13,7 +13,7 @@ import { PanelError } from "../../core/errors";
 import { createId } from "../../core/ids";
 import type { PanelWorker } from "../../core/records";
 import { changeRun } from "../door";
-import { workerMerged } from "../machine";
+import { workerMerged } from "../machine-review";
 import type { Panel } from "../panel";
 import { getRun } from "../runs/queries";
 import { ACTIVE, loadWorker, nowIso } from "./context";

@@ -2,7 +2,8 @@
  * runs.overlap (ARCHITECTURE.md §7): which workers of a run changed the same files and hunks, which
  * pairs merge cleanly together, and a suggested merge order. Changes nothing.
  */
-import { COMMIT_ID, changedRanges, diffFiles, rangesOverlap, type DiffFile, type OldRange } from "../../bridge/diff";
+import { COMMIT_ID, diffFiles, type DiffFile } from "../../bridge/diff";
+import { changedRanges, rangesOverlap, type OldRange } from "../../bridge/hunks";
 import { mergeTrees } from "../../bridge/merge";
 import { mapBounded } from "../../core/bounded";
 import type { Panel } from "../panel";
