@@ -11,13 +11,3 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
   await Promise.all(workers);
   return out;
 }
-
-/** Apply changes one after another even when they are produced concurrently. */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  push<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}

@@ -9,7 +9,6 @@ export class PanelError extends Error {
 }
 
 export const notFound = (what: string) => new PanelError("NOT_FOUND", `${what} was not found`);
-export const badRequest = (message: string) => new PanelError("BAD_REQUEST", message);
 
 export function isPanelError(e: unknown): e is PanelError {
   return e instanceof Error && e.name === "PanelError" && typeof (e as PanelError).code === "string";
