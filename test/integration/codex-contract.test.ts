@@ -14,7 +14,7 @@ import {
   CODEX_BIN, PINNED_CODEX_VERSION, PROJECT_ROOT, makeCodexEnv, runCodex, setProcessEnv, significantStderr, writeFileIn,
 } from "../support/codex-env";
 import { callerFor, closePanel, openTestPanel } from "../support/panel";
-import { removeDir, tempDir } from "../support/repo";
+import { removeDir, tempDir, tempDirOutsideTmp } from "../support/repo";
 
 const UPGRADE_NOTE =
   "The pinned codex changed. Upgrade deliberately: run test/integration/real-codex*.test.ts against it, check " +
@@ -62,10 +62,10 @@ const VALUED = new Set(["-s", "--sandbox", "-C", "--cd", "--output-schema", "-o"
 
 let restore: (() => void) | undefined;
 const cleanups: Array<() => void | Promise<void>> = [];
-/** Every codex run here gets a temp CODEX_HOME: without one codex writes helper files under ~/.codex. */
+/** Every codex run here gets a temp CODEX_HOME (outside /tmp, where codex refuses to set up its sandbox): without one codex writes helper files under ~/.codex. */
 let home: string;
 beforeEach(() => {
-  home = tempDir("ltp-codex-home-");
+  home = tempDirOutsideTmp("ltp-codex-home-");
   cleanups.push(() => removeDir(home));
 });
 const codexRun = (args: string[], options: Parameters<typeof runCodex>[1] = {}) => runCodex(args, { ...options, env: { CODEX_HOME: home, ...options.env } });
@@ -163,6 +163,35 @@ describe("codex contract (pinned binary)", () => {
     expect(after.codex.loginStatus).not.toContain("doctor-secret"); // codex masks the key
     expect(after.codex.loginFix).toBeUndefined();
     expect(significantStderr(login.stderr).join("\n")).toContain("API key saved");
+  });
+
+  it("system.doctor says whether agents are sandboxed: the panel's bubblewrap, or else codex's own, found broken by a trial command with the fix", async () => {
+    const panelWith = (sandbox: "auto" | "off") => {
+      const panel = openTestPanel({ sandbox, agentBins: { codex: CODEX_BIN, claude: "claude", command: "longtable-agent" } });
+      cleanups.push(async () => {
+        await closePanel(panel);
+        removeDir(panel.config.dataDir);
+      });
+      return callerFor(panel);
+    };
+    const on = await panelWith("auto").system.doctor();
+    expect(on.sandbox).toMatchObject({ kind: "bubblewrap", active: true });
+    expect(on.checks.find((c) => c.name === "bubblewrap")).toMatchObject({ ok: true });
+
+    // Without the panel's sandbox, codex uses its own — which cannot work with CODEX_HOME under
+    // /tmp when a system bubblewrap is installed (openai/codex#24341): the doctor finds out.
+    const tmpHome = tempDir("ltp-codex-home-tmp-");
+    cleanups.push(() => removeDir(tmpHome));
+    restore = setProcessEnv({ CODEX_HOME: tmpHome });
+    const broken = await panelWith("off").system.doctor();
+    expect(broken.sandbox).toMatchObject({ kind: "agent", active: false });
+    expect(broken.sandbox.detail).toMatch(/codex's fails: .*(codex-linux-sandbox|bwrap)/);
+    expect(broken.sandbox.fix).toMatch(/CODEX_HOME .*outside \/tmp/);
+    restore();
+    restore = setProcessEnv({ CODEX_HOME: home });
+    const works = await panelWith("off").system.doctor();
+    expect(works.sandbox).toMatchObject({ kind: "agent", active: true });
+    expect(works.sandbox.detail).toMatch(/codex's works/);
   });
 });
 

@@ -66,3 +66,28 @@ describe("backlogThenLive", () => {
     expect(listeners).toBe(0);
   });
 });
+
+describe("backlogThenLive with a slow subscriber", () => {
+  it("keeps at most maxBuffered live items, then re-reads the database: every item once, in order", async () => {
+    const s = store();
+    const ac = new AbortController();
+    const got: number[] = [];
+    let backlogReads = 0;
+    const backlog = (after: number) => {
+      backlogReads++;
+      return s.backlog(after);
+    };
+    const it = backlogThenLive({ subscribe: s.subscribe, backlog, after: 0, signal: ac.signal, pageSize: 3, maxBuffered: 5 });
+    s.append();
+    for await (const r of it) {
+      got.push(r.seq);
+      // While this subscriber is "slow", 40 items arrive at once: far more than it may buffer.
+      if (r.seq === 1) for (let i = 0; i < 40; i++) s.append();
+      if (got.length === 41) break;
+    }
+    ac.abort();
+    expect(got).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    // The overflow dropped the live buffer and the rest came from the database, page by page.
+    expect(backlogReads).toBeGreaterThanOrEqual(1 + Math.ceil(40 / 3));
+  });
+});
