@@ -7,7 +7,7 @@ import { RelativeTime } from "@/app/_components/relative-time";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { errorInfo, issuesFor } from "@/app/_lib/errors";
 import { isFinishedRun } from "@/app/_lib/live";
-import type { RunOut } from "@/app/_lib/types";
+import type { RunView } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 const PRESETS = [
@@ -28,7 +28,7 @@ const FINISHED_TEXT: Record<string, string> = {
 };
 
 /** The decision checkpoint: once the run has finished, record what happens next; past decisions below. */
-export function DecisionPanel({ run, canDecide }: { run: RunOut; canDecide: boolean }) {
+export function DecisionPanel({ run, canDecide }: { run: RunView; canDecide: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const ids = useId();

@@ -5,11 +5,11 @@ import { shortCommit } from "@/app/_lib/format";
 import { compactNumber } from "@/app/_lib/format-extra";
 import type { Usage } from "@/app/_lib/live";
 import { explainReason, PREFLIGHT_HELP } from "@/app/_lib/preflight";
-import type { RunOut } from "@/app/_lib/types";
+import type { RunView } from "@/app/_lib/types";
 import { ReasonList } from "./reason-list";
 
 /** Status, where the run works, its prompt; the live state and the actions sit in the title row. */
-export function RunHeader({ run, live, actions, usage }: { run: RunOut; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
+export function RunHeader({ run, live, actions, usage }: { run: RunView; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
   // Preflight codes already explained in the failure box are not repeated under diagnostics.
   const explained = new Set(explainReason(run.bridgeFailureReason).map((p) => p.code));
   const diagnostics = run.diagnostics.filter((d) => !explained.has(d));

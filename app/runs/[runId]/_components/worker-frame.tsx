@@ -5,7 +5,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { StatusBadge } from "@/app/_components/badge";
 import { LiveIndicator } from "@/app/_components/live-indicator";
-import type { RunOut, WorkerOut } from "@/app/_lib/types";
+import type { RunView, PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { useRunLive } from "../_model/use-run-live";
 import { Elapsed } from "./elapsed";
@@ -23,14 +23,14 @@ export function WorkerFrame({
   runId: string;
   workerId: string;
   view: WorkerView;
-  children: (worker: WorkerOut) => ReactNode;
+  children: (worker: PanelWorker) => ReactNode;
 }) {
   const trpc = useTRPC();
   const live = useRunLive(runId);
   const run = useQuery(trpc.runs.get.queryOptions({ runId }));
 
   if (!run.data) return <RunFallback runId={runId} run={run} loading={<>Loading worker {workerId}…</>} />;
-  const worker = (run.data as RunOut).workers.find((w) => w.id === workerId);
+  const worker = (run.data as RunView).workers.find((w) => w.id === workerId);
   if (!worker) return <WorkerNotFound runId={runId} workerId={workerId} backHref={`/runs/${runId}`} backLabel="Back to the run" />;
   const base = `/runs/${runId}/workers/${workerId}`;
   const running = worker.status === "running" || worker.status === "stop_requested";

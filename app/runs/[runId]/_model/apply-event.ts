@@ -1,5 +1,5 @@
-import { eventData, type LiveEvent, type WorkerSnapshot } from "@/app/_lib/live";
-import type { RunOut, RunSummaryOut, WorkerOut } from "@/app/_lib/types";
+import { eventData, type BusEvent, type WorkerSnapshot } from "@/app/_lib/live";
+import type { RunView, RunSummary, PanelWorker } from "@/app/_lib/types";
 
 /** The worker fields an event's snapshot carries; a field missing from the snapshot was cleared. */
 const SNAPSHOT_FIELDS = [
@@ -7,20 +7,20 @@ const SNAPSHOT_FIELDS = [
   "attempt", "failureReason", "error", "threadId", "usage", "merged", "updatedAt",
 ] as const satisfies readonly (keyof WorkerSnapshot)[];
 
-function patchWorker(worker: WorkerOut, snap: WorkerSnapshot): WorkerOut {
+function patchWorker(worker: PanelWorker, snap: WorkerSnapshot): PanelWorker {
   // An older snapshot (the backlog replaying after a fresher runs.get) never rolls a worker back.
   if (snap.updatedAt && worker.updatedAt && snap.updatedAt < worker.updatedAt) return worker;
   const next: Record<string, unknown> = { ...worker };
   const s = snap as unknown as Record<string, unknown>;
   for (const key of SNAPSHOT_FIELDS) next[key] = s[key];
-  return next as WorkerOut;
+  return next as PanelWorker;
 }
 
 /**
  * Apply one lifecycle event to the cached run: the run's status fields and the workers the
  * event carries, by id. Pure; returns the same object when nothing changed.
  */
-export function applyEventToRun(run: RunOut, e: LiveEvent): RunOut {
+export function applyEventToRun(run: RunView, e: BusEvent): RunView {
   if (e.runId !== run.id) return run;
   const data = eventData(e);
   if (!data) return run;
@@ -29,8 +29,8 @@ export function applyEventToRun(run: RunOut, e: LiveEvent): RunOut {
   if (r && (!r.updatedAt || !run.updatedAt || r.updatedAt >= run.updatedAt)) {
     next = {
       ...next,
-      status: r.status as RunOut["status"],
-      bridgeStatus: r.bridgeStatus as RunOut["bridgeStatus"],
+      status: r.status as RunView["status"],
+      bridgeStatus: r.bridgeStatus as RunView["bridgeStatus"],
       bridgeFailureReason: r.bridgeFailureReason,
       updatedAt: r.updatedAt ?? next.updatedAt,
       lastDecision: r.lastDecision ?? next.lastDecision ?? null,
@@ -52,7 +52,7 @@ export function applyEventToRun(run: RunOut, e: LiveEvent): RunOut {
 }
 
 /** Apply one event to a runs-list row (status, bridge status, last decision). */
-export function applyEventToSummary(row: RunSummaryOut, e: LiveEvent): RunSummaryOut {
+export function applyEventToSummary(row: RunSummary, e: BusEvent): RunSummary {
   if (row.id !== e.runId) return row;
   const data = eventData(e);
   if (!data?.run) return row;

@@ -4,9 +4,9 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { liveStateOf, type LiveState } from "@/app/_components/live-indicator";
-import { eventData, isTerminalRun, type LiveEvent } from "@/app/_lib/live";
+import { eventData, isTerminalRun, type BusEvent } from "@/app/_lib/live";
 import { notifyIfBackground } from "@/app/_lib/notify";
-import type { RunOut, RunSummaryOut } from "@/app/_lib/types";
+import type { RunView, RunSummary } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { applyEventToRun, applyEventToSummary } from "./apply-event";
 
@@ -16,7 +16,7 @@ const REFETCH_AFTER = new Set(["preflight_failed", "shutdown_requested", "cleanu
 const RESULTS_CHANGED = new Set(["worker_result", "worker_failed", "resume_requested"]);
 
 interface InfinitePages {
-  pages: { items: RunSummaryOut[]; nextCursor: string | null }[];
+  pages: { items: RunSummary[]; nextCursor: string | null }[];
   pageParams: unknown[];
 }
 
@@ -28,9 +28,9 @@ interface InfinitePages {
 export function useRunLive(runId: string, options: { enabled?: boolean } = {}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [timeline, setTimeline] = useState<LiveEvent[]>([]);
+  const [timeline, setTimeline] = useState<BusEvent[]>([]);
   const seen = useRef(new Set<number>());
-  const pending = useRef<LiveEvent[]>([]);
+  const pending = useRef<BusEvent[]>([]);
   const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const [wasLive, setWasLive] = useState(false);
@@ -78,13 +78,13 @@ export function useRunLive(runId: string, options: { enabled?: boolean } = {}) {
   }, [queryClient, runId, trpc]);
 
   const onEvent = useCallback(
-    (e: LiveEvent) => {
+    (e: BusEvent) => {
       if (seen.current.has(e.seq)) return; // a replay after reconnect: applied already
       seen.current.add(e.seq);
 
       const runKey = trpc.runs.get.queryKey({ runId });
-      const before = queryClient.getQueryData<RunOut>(runKey);
-      queryClient.setQueryData<RunOut>(runKey, (old) => (old ? applyEventToRun(old, e) : old));
+      const before = queryClient.getQueryData<RunView>(runKey);
+      queryClient.setQueryData<RunView>(runKey, (old) => (old ? applyEventToRun(old, e) : old));
 
       // Keep the runs list rows (if cached) in step, so going back shows the same state.
       queryClient.setQueriesData<InfinitePages>({ queryKey: trpc.runs.list.infiniteQueryKey() }, (old) => {
@@ -120,7 +120,7 @@ export function useRunLive(runId: string, options: { enabled?: boolean } = {}) {
       { runId },
       {
         enabled,
-        onData: (envelope) => onEvent(envelope.data as LiveEvent),
+        onData: (envelope) => onEvent(envelope.data as BusEvent),
         onStarted: () => {
           // After a reconnect, fields no event carries (usage patches, diagnostics) may have moved: one refetch.
           if (wasLiveRef.current) scheduleRunRefetch();

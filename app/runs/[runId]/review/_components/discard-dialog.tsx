@@ -6,7 +6,7 @@ import { ConfirmDialog } from "@/app/_components/dialog";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { TextList } from "@/app/_components/text-list";
 import { shortCommit } from "@/app/_lib/format";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -15,7 +15,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * "Discard…": a confirmation that says exactly what would be lost (uncommitted files, and the
  * branch's commits when deleting it too — `workers.discardPreview`), then `workers.discard`.
  */
-export function DiscardButton({ runId, worker, onDone }: { runId: string; worker: WorkerOut; onDone?: () => void }) {
+export function DiscardButton({ runId, worker, onDone }: { runId: string; worker: PanelWorker; onDone?: () => void }) {
   const trpc = useTRPC();
   const [open, setOpen] = useState(false);
   const [deleteBranch, setDeleteBranch] = useState(false);

@@ -8,7 +8,7 @@ import { ErrorNotice, Loading } from "@/app/_components/states";
 import { TextList } from "@/app/_components/text-list";
 import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
-import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
+import type { RouterOutputs, PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { isActiveWorker } from "../_model/use-review-run";
 import { DiscardButton } from "./discard-dialog";
@@ -21,7 +21,7 @@ type MergeOutcome = RouterOutputs["workers"]["merge"];
  * or commits; a refusal says why and that nothing changed. After a merge: the commit, and the
  * cleanup of the worktree (the branch only on request). Discard lives here too.
  */
-export function MergePanel({ runId, worker, readOnly }: { runId: string; worker: WorkerOut; readOnly: boolean }) {
+export function MergePanel({ runId, worker, readOnly }: { runId: string; worker: PanelWorker; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const ref = { runId, workerId: worker.id };
@@ -261,7 +261,7 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
 }
 
 /** The worker's last merge, and the cleanup of its worktree after it. */
-function MergedInfo({ runId, worker, readOnly, onChanged }: { runId: string; worker: WorkerOut; readOnly: boolean; onChanged?: () => void }) {
+function MergedInfo({ runId, worker, readOnly, onChanged }: { runId: string; worker: PanelWorker; readOnly: boolean; onChanged?: () => void }) {
   const trpc = useTRPC();
   const [deleteBranch, setDeleteBranch] = useState(false);
   const cleanup = useMutation(trpc.workers.cleanup.mutationOptions({ onSuccess: () => onChanged?.() }));

@@ -5,7 +5,7 @@ import { useState } from "react";
 import type { Quote } from "@/app/_components/diff/ui/diff-rows";
 import { ErrorNotice } from "@/app/_components/states";
 import { issuesFor, errorInfo } from "@/app/_lib/errors";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { isActiveWorker } from "../_model/use-review-run";
 
@@ -23,7 +23,7 @@ export function RequestChanges({
   readOnly,
 }: {
   runId: string;
-  worker: WorkerOut;
+  worker: PanelWorker;
   quotes: Quote[];
   onRemoveQuote: (i: number) => void;
   onClearQuotes: () => void;
@@ -38,7 +38,7 @@ export function RequestChanges({
     trpc.workers.followUp.mutationOptions({
       onSuccess: (out) => {
         // (records carry an index signature that tRPC's typing widens: the server type says what arrives)
-        const w = out as unknown as WorkerOut;
+        const w = out as unknown as PanelWorker;
         setSentAttempt(w.attempt ?? null);
         setMessage("");
         onClearQuotes();

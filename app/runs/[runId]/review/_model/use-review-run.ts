@@ -4,13 +4,13 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useRef } from "react";
 import { LIVE_POLL_MS } from "@/app/_components/diff/model/use-diff";
-import type { LiveEvent } from "@/app/_lib/live";
-import type { RunOut, WorkerOut } from "@/app/_lib/types";
+import type { BusEvent } from "@/app/_lib/live";
+import type { RunView, PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 /** Worker statuses in which its diff moves by itself. */
 export const ACTIVE_WORKER = new Set(["pending", "running", "stop_requested"]);
-export const isActiveWorker = (w: Pick<WorkerOut, "status"> | undefined) => Boolean(w && ACTIVE_WORKER.has(w.status));
+export const isActiveWorker = (w: Pick<PanelWorker, "status"> | undefined) => Boolean(w && ACTIVE_WORKER.has(w.status));
 
 /**
  * The run for the review pages: `runs.get`, polled every 2 s while a worker is active, and
@@ -23,7 +23,7 @@ export function useReviewRun(runId: string) {
   const run = useQuery(
     trpc.runs.get.queryOptions(
       { runId },
-      { refetchInterval: (q) => ((q.state.data as RunOut | undefined)?.workers.some(isActiveWorker) ? LIVE_POLL_MS : false) },
+      { refetchInterval: (q) => ((q.state.data as RunView | undefined)?.workers.some(isActiveWorker) ? LIVE_POLL_MS : false) },
     ),
   );
 
@@ -37,7 +37,7 @@ export function useReviewRun(runId: string) {
       {
         enabled: Boolean(runId),
         onData: (envelope) => {
-          const e = envelope.data as LiveEvent;
+          const e = envelope.data as BusEvent;
           if (e.runId !== runId || timer.current) return;
           timer.current = setTimeout(() => {
             timer.current = null;
@@ -53,5 +53,5 @@ export function useReviewRun(runId: string) {
     ),
   );
 
-  return { run, runOut: run.data as RunOut | undefined, streamStatus: sub.status };
+  return { run, runOut: run.data as RunView | undefined, streamStatus: sub.status };
 }
