@@ -3,7 +3,7 @@
 import { useQueryClient, type Query } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { applyEventToSummary } from "@/app/runs/[runId]/_model/apply-event";
+import { applyEventToSummary } from "@/app/runs/[runId]/_model/run-reducer";
 import { eventData, type BusEvent } from "@/app/_lib/live";
 import { notifyIfBackground } from "@/app/_lib/notify";
 import type { RunSummary } from "@/app/_lib/types";

@@ -19,7 +19,7 @@ import { shortCommit } from "@/app/_lib/format";
 import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { useDiffMode } from "../_model/use-diff-mode";
-import { isActiveWorker } from "../_model/use-review-run";
+import { isActiveWorker } from "../../_model/worker-state";
 import { useUrlState } from "../_model/url-state";
 import { CompareView } from "./compare-view";
 
