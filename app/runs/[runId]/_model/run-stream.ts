@@ -2,7 +2,7 @@
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { liveStateOf, type LiveState } from "@/app/_components/live-indicator";
 import { eventData, type BusEvent } from "@/app/_lib/live";
 import { notifyIfBackground } from "@/app/_lib/notify";
@@ -67,15 +67,15 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
     [],
   );
 
-  const runKey = trpc.runs.get.queryKey({ runId });
+  const runKey = useMemo(() => trpc.runs.get.queryKey({ runId }), [runId, trpc]);
 
   const scheduleRunRefetch = useCallback(() => {
     if (refetchTimer.current) return;
     refetchTimer.current = setTimeout(() => {
       refetchTimer.current = null;
-      void queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ runId }), exact: true });
+      void queryClient.invalidateQueries({ queryKey: runKey, exact: true });
     }, 400);
-  }, [queryClient, runId, trpc]);
+  }, [queryClient, runKey]);
 
   const flush = useCallback(() => {
     flushTimer.current = null;
@@ -97,11 +97,10 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
       if (e.runId !== runId || seen.current.has(e.seq)) return; // a replay after reconnect: applied already
       seen.current.add(e.seq);
 
-      const key = trpc.runs.get.queryKey({ runId });
-      const cached = queryClient.getQueryData<RunView>(key);
+      const cached = queryClient.getQueryData<RunView>(runKey);
       if (cached) {
         const next = applyEventToRun(cached, e);
-        if (next !== cached) queryClient.setQueryData<RunView>(key, next);
+        if (next !== cached) queryClient.setQueryData<RunView>(runKey, next);
       } else {
         // The run is still loading: apply this once it is there (older snapshots never roll it back).
         early.current.push(e);
@@ -140,7 +139,7 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
         if (!flushTimer.current) flushTimer.current = setTimeout(flush, 50);
       }
     },
-    [flush, keepTimeline, queryClient, runId, scheduleRunRefetch, trpc],
+    [flush, keepTimeline, queryClient, runId, runKey, scheduleRunRefetch, trpc],
   );
 
   const sub = useSubscription(
