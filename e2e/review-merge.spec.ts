@@ -4,7 +4,7 @@
  * branch, clean up, and request changes from another worker whose follow-up commit then shows
  * alone in "Since previous attempt". The spec runs its own server with its own fake codex.
  */
-import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect as baseExpect, test, type Page } from "@playwright/test";
@@ -18,6 +18,7 @@ const expect = baseExpect.configure({ timeout: 30_000 });
 
 const LONG = Array.from({ length: 60 }, (_, i) => `line ${i + 1}`);
 const FILES = {
+  ".gitignore": "build/\n",
   "README.md": "# review e2e\n",
   "src/app.txt": "alpha\nbeta\ngamma\n",
   "src/util.ts": "// Arithmetic helpers.\nexport function combine(a: number, b: number): number {\n  return a + b;\n}\n",
@@ -197,6 +198,25 @@ test.describe("diff review and merge", () => {
     await expectPhoneFriendly(page, "merge panel");
     await page.getByTestId("merge-message").fill("Reviewer: combine multiplies\n\nMerged from the e2e review.");
 
+    // The worker's branch moves after the preview (a commit nobody reviewed): the merge is
+    // refused, changes nothing, and waits until the user previews again.
+    const worker1 = run.workers.find((w) => w.id === "worker-1-reviewer")!;
+    const reviewed = git(repo, "rev-parse", worker1.worktreeBranch).trim();
+    await expect(page.getByTestId("merge-head-commit")).toHaveText(reviewed.slice(0, 10));
+    git(worker1.worktreePath, "commit", "-q", "--allow-empty", "-m", "a commit after the review");
+    const unreviewed = git(repo, "rev-parse", worker1.worktreeBranch).trim();
+    await page.getByTestId("merge-submit").click();
+    await expect(page.getByTestId("merge-error")).toContainText("moved since you reviewed it");
+    await expect(page.getByTestId("merge-error")).toContainText("nothing was changed");
+    await expect(page.getByTestId("merge-head-moved")).toContainText(unreviewed.slice(0, 10));
+    await expect(page.getByTestId("merge-submit")).toBeDisabled();
+    expect(git(repo, "rev-parse", "main").trim()).toBe(mainBefore);
+    await expectPhoneFriendly(page, "merge refused: the worker moved");
+    await page.getByTestId("merge-preview-again").click();
+    await expect(page.getByTestId("merge-head-commit")).toHaveText(unreviewed.slice(0, 10));
+    await expect(page.getByTestId("merge-refusal")).toHaveCount(0);
+    await expect(page.getByTestId("merge-submit")).toBeEnabled();
+
     // The leader moves after the preview: the merge is refused, says why, and changes nothing.
     git(repo, "commit", "-q", "--allow-empty", "-m", "leader moved");
     const moved = git(repo, "rev-parse", "main").trim();
@@ -206,10 +226,15 @@ test.describe("diff review and merge", () => {
     expect(git(repo, "rev-parse", "main").trim()).toBe(moved);
     await expect(page.getByTestId("merge-target-commit")).toHaveText(moved.slice(0, 10)); // the preview refreshed after the refusal
     await expect(page.getByTestId("merge-message")).toHaveValue(/^Reviewer: combine multiplies/); // the edited message is kept
+    // From the button to the cache: the merge answers for itself; the worker's new state, the
+    // history and a fresh preview come from the run's worker_merged event — runs.get is not read again.
+    const runReads: string[] = [];
+    page.on("request", (r) => void (new URL(r.url()).pathname.includes("runs.get") && runReads.push(r.url())));
     await page.getByTestId("merge-submit").click();
 
     await expect(page.getByTestId("merge-result")).toBeVisible();
     await expect(page.getByTestId("worker-merged")).toBeVisible();
+    await expect(page.getByTestId("merge-verdict")).toHaveAttribute("data-verdict", "up-to-date");
     const mainAfter = git(repo, "rev-parse", "main").trim();
     expect(mainAfter).not.toBe(moved);
     await expect(page.getByTestId("merge-result-commit")).toHaveText(mainAfter.slice(0, 10));
@@ -224,10 +249,20 @@ test.describe("diff review and merge", () => {
     expect(git(repo, "status", "--porcelain")).toBe("");
     const merged = (await api.query<RunRecord>("runs.get", { runId: run.id })).workers.find((w) => w.id === "worker-1-reviewer")!;
     expect(merged.merged?.commit).toBe(mainAfter);
+    await expect(page.getByTestId("merge-history")).toContainText(mainAfter.slice(0, 10));
+    expect(runReads).toEqual([]);
 
-    // Cleanup after the merge: the worktree goes, the branch stays (the checkbox is off by default).
-    const worker1 = run.workers.find((w) => w.id === "worker-1-reviewer")!;
+    // Cleanup after the merge keeps a worktree with ignored files (built outputs) and says how to remove it.
+    mkdirSync(join(worker1.worktreePath, "build"));
+    writeFileSync(join(worker1.worktreePath, "build", "out.bin"), "built\n");
     await expect(page.getByTestId("cleanup-delete-branch")).not.toBeChecked();
+    await page.getByTestId("cleanup-submit").click();
+    await expect(page.getByTestId("cleanup-error")).toContainText("ignored file");
+    await expect(page.getByTestId("cleanup-error")).toContainText("discard it");
+    await expect(page.getByTestId("cleanup-discard-hint")).toBeVisible();
+    expect(existsSync(join(worker1.worktreePath, "build", "out.bin"))).toBe(true);
+    // Without them, the worktree goes and the branch stays (the checkbox is off by default).
+    rmSync(join(worker1.worktreePath, "build"), { recursive: true });
     await page.getByTestId("cleanup-submit").click();
     await expect(page.getByTestId("cleanup-result")).toContainText("the branch is kept");
     expect(existsSync(worker1.worktreePath)).toBe(false);
@@ -320,16 +355,23 @@ test.describe("diff review and merge", () => {
     await expect(page.getByTestId("file-row")).toHaveCount(2);
     await closeFileDrawer(page);
 
-    // Discard asks first and says what would be lost; cancelling changes nothing.
+    // Discard asks first and says what would be lost — built outputs git ignores too; cancelling changes nothing.
+    mkdirSync(join(worker.worktreePath, "build"));
+    for (const f of ["a.o", "b.o"]) writeFileSync(join(worker.worktreePath, "build", f), "object\n");
     await page.getByTestId("review-tab-merge").click();
     await page.getByTestId("discard-open").click();
     await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-uncommitted", "0");
+    await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-ignored", "1");
+    await expect(page.getByTestId("discard-ignored")).toContainText("1 ignored file or folder (built outputs, data) will be deleted");
+    await expect(page.getByTestId("discard-ignored-paths")).toHaveText("build/");
+    await expectPhoneFriendly(page, "discard dialog");
     await page.getByTestId("discard-delete-branch").check();
     await expect(page.getByTestId("discard-summary")).toHaveAttribute("data-commits", "2");
     await expect(page.getByTestId("discard-summary")).toContainText("2 commits");
     await page.getByRole("button", { name: "Cancel" }).click();
     await expect(page.getByTestId("discard-dialog")).not.toBeVisible();
     expect(existsSync(worker.worktreePath)).toBe(true);
+    expect(existsSync(join(worker.worktreePath, "build", "a.o"))).toBe(true);
     await context.close();
   });
 

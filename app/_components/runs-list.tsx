@@ -6,7 +6,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import type { MouseEvent } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { humanize, isRunStatus, RUN_STATUSES } from "@/app/_lib/enums";
-import type { RepoOut, RunSummaryOut } from "@/app/_lib/types";
+import type { RepoOut, RunSummary } from "@/app/_lib/types";
 import { StatusBadge } from "./badge";
 import { LiveIndicator } from "./live-indicator";
 import { NotificationToggle } from "./notification-toggle";
@@ -194,7 +194,7 @@ function repoOptionLabel(repo: RepoOut, all: RepoOut[]) {
   return sameName ? `${repo.name} — ${repo.path}` : repo.name;
 }
 
-function RunRow({ run, onOpen }: { run: RunSummaryOut; onOpen: (href: string) => void }) {
+function RunRow({ run, onOpen }: { run: RunSummary; onOpen: (href: string) => void }) {
   const href = `/runs/${run.id}`;
   // The prompt cell holds the real link (keyboard, middle-click); a click anywhere else on the row opens it too.
   function onClick(e: MouseEvent<HTMLTableRowElement>) {

@@ -3,15 +3,15 @@
 import { useQueryClient, type Query } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { applyEventToSummary } from "@/app/runs/[runId]/_model/apply-event";
-import { eventData, type LiveEvent } from "@/app/_lib/live";
+import { applyEventToSummary } from "@/app/runs/[runId]/_model/run-reducer";
+import { eventData, type BusEvent } from "@/app/_lib/live";
 import { notifyIfBackground } from "@/app/_lib/notify";
-import type { RunSummaryOut } from "@/app/_lib/types";
+import type { RunSummary } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { liveStateOf, type LiveState } from "./live-indicator";
 
 interface InfinitePages {
-  pages: { items: RunSummaryOut[]; nextCursor: string | null }[];
+  pages: { items: RunSummary[]; nextCursor: string | null }[];
   pageParams: unknown[];
 }
 
@@ -53,7 +53,7 @@ export function useRunsListLive(): { state: LiveState; reconnect: () => void } {
   );
 
   const onEvent = useCallback(
-    (e: LiveEvent) => {
+    (e: BusEvent) => {
       if (seen.current.has(e.seq)) return;
       seen.current.add(e.seq);
       notifyIfBackground(e, { runLabel: `Run ${e.runId}` });
@@ -88,7 +88,7 @@ export function useRunsListLive(): { state: LiveState; reconnect: () => void } {
     trpc.events.onAll.subscriptionOptions(
       {},
       {
-        onData: (envelope) => onEvent(envelope.data as LiveEvent),
+        onData: (envelope) => onEvent(envelope.data as BusEvent),
         onStarted: () => setWasLive(true),
       },
     ),

@@ -1,17 +1,15 @@
-import type { ActivityEvent, BusEvent } from "@/server/events/bus";
-import type { EventData, WorkerSnapshot } from "@/server/panel/door";
+import type { Usage } from "@/server/core/records";
+import type { EventData } from "@/server/panel/door";
 
-/** One lifecycle event as the subscriptions deliver it (plain JSON). */
-export type LiveEvent = BusEvent;
-/** One agent step as the subscriptions and workers.activity deliver it. */
-export type LiveActivity = ActivityEvent;
-export type { EventData, WorkerSnapshot };
+/*
+ * The server's names: a lifecycle event as the subscriptions deliver it (plain JSON) is a
+ * `BusEvent`, one agent step an `ActivityEvent`; the run and worker state an event carries is
+ * its `EventData` (a `WorkerSnapshot` per worker).
+ */
+export type { ActivityEvent, BusEvent } from "@/server/events/bus";
+export type { EventData, WorkerSnapshot } from "@/server/panel/door";
 
-export interface Usage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-}
+export type { Usage };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -3,7 +3,7 @@
  * (only when the user allowed it from a button) and an "(n) " prefix on the document title,
  * cleared when the tab is visible again. Browser-only; every function is a no-op on the server.
  */
-import type { LiveEvent } from "./live";
+import type { BusEvent } from "./live";
 
 /** A worker finished or failed; a failed preflight means none of the run's workers could start. */
 const NOTIFY_TYPES = new Set(["worker_result", "worker_failed", "preflight_failed"]);
@@ -41,7 +41,7 @@ function install() {
 }
 
 /** Call for every live event; notifies once per event, only for new worker results/failures in a hidden tab. */
-export function notifyIfBackground(e: LiveEvent, context: { runLabel?: string } = {}) {
+export function notifyIfBackground(e: BusEvent, context: { runLabel?: string } = {}) {
   if (typeof document === "undefined" || !NOTIFY_TYPES.has(e.type)) return;
   install();
   if (notified.has(e.seq)) return;

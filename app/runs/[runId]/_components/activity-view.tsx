@@ -6,7 +6,7 @@ import { LiveIndicator } from "@/app/_components/live-indicator";
 import { ErrorNotice } from "@/app/_components/states";
 import { clockTime, compactNumber } from "@/app/_lib/format-extra";
 import { parseResultMessage, usageOf } from "@/app/_lib/live";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useWorkerActivity, type ActivityRow } from "../_model/use-worker-activity";
 
 /** Filter groups: each kind belongs to one. */
@@ -27,7 +27,7 @@ const ESTIMATE: Record<string, number> = { command: 36, file_change: 36, message
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 /** A worker's agent steps, oldest first, virtualized (tens of thousands of rows stay responsive). */
-export function ActivityView({ runId, worker }: { runId: string; worker: WorkerOut }) {
+export function ActivityView({ runId, worker }: { runId: string; worker: PanelWorker }) {
   const { rows, version, backlog, state, reconnect } = useWorkerActivity(runId, worker.id);
   const [hidden, setHidden] = useState<Set<string>>(() => new Set());
   const [query, setQuery] = useState("");

@@ -7,8 +7,9 @@ import { RelativeTime } from "@/app/_components/relative-time";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { errorInfo, issuesFor } from "@/app/_lib/errors";
 import { isFinishedRun } from "@/app/_lib/live";
-import type { RunOut } from "@/app/_lib/types";
+import type { RunView } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
+import { withDecision, type DecisionRow } from "../_model/run-reducer";
 
 const PRESETS = [
   { value: "revise", label: "Revise", hint: "Change the work along the panel's objections" },
@@ -27,8 +28,12 @@ const FINISHED_TEXT: Record<string, string> = {
   stopped: "The run was stopped.",
 };
 
-/** The decision checkpoint: once the run has finished, record what happens next; past decisions below. */
-export function DecisionPanel({ run, canDecide }: { run: RunOut; canDecide: boolean }) {
+/**
+ * The decision checkpoint: once the run has finished, record what happens next; past decisions
+ * below. A recorded decision goes into the list from the answer (the run's `decision_recorded`
+ * event carries the same decision, added once: run-stream.ts).
+ */
+export function DecisionPanel({ run, canDecide }: { run: RunView; canDecide: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const ids = useId();
@@ -38,11 +43,11 @@ export function DecisionPanel({ run, canDecide }: { run: RunOut; canDecide: bool
   const [note, setNote] = useState("");
   const decide = useMutation(
     trpc.runs.decide.mutationOptions({
-      onSuccess: async () => {
+      onSuccess: (decision) => {
         setChoice("");
         setOther("");
         setNote("");
-        await queryClient.invalidateQueries({ queryKey: trpc.runs.decisions.queryKey({ runId: run.id }) });
+        queryClient.setQueryData<DecisionRow[]>(trpc.runs.decisions.queryKey({ runId: run.id }), (old) => (old ? (withDecision(old, decision) as DecisionRow[]) : old));
       },
     }),
   );

@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ConfirmDialog } from "@/app/_components/dialog";
 import { ErrorNotice } from "@/app/_components/states";
-import type { RunOut } from "@/app/_lib/types";
+import type { RunView } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { allowedActions, type RunAction } from "../_model/actions";
 
@@ -23,22 +23,22 @@ const HELP: Record<RunAction, string> = {
 };
 
 /** Launch / Stop / Resume / Shut down, enabled where the run's state allows; Stop and Shut down ask first. */
-export function RunActions({ run }: { run: RunOut }) {
+export function RunActions({ run }: { run: RunView }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [confirm, setConfirm] = useState<"stop" | "shutdown" | null>(null);
   const allowed = allowedActions(run);
   const runKey = trpc.runs.get.queryKey({ runId: run.id });
 
-  const onSuccess = (next: RunOut) => {
+  const onSuccess = (next: RunView) => {
     // The mutation returns the run after the action; keep whichever state is newer (events may have moved on).
-    queryClient.setQueryData<RunOut>(runKey, (old) => (!old || next.updatedAt >= old.updatedAt ? next : old));
+    queryClient.setQueryData<RunView>(runKey, (old) => (!old || next.updatedAt >= old.updatedAt ? next : old));
     setConfirm(null);
   };
-  const launch = useMutation(trpc.runs.launch.mutationOptions({ onSuccess: (r) => onSuccess(r as RunOut) }));
-  const stop = useMutation(trpc.runs.stop.mutationOptions({ onSuccess: (r) => onSuccess(r as RunOut) }));
-  const resume = useMutation(trpc.runs.resume.mutationOptions({ onSuccess: (r) => onSuccess(r as RunOut) }));
-  const shutdown = useMutation(trpc.runs.shutdown.mutationOptions({ onSuccess: (r) => onSuccess(r as RunOut) }));
+  const launch = useMutation(trpc.runs.launch.mutationOptions({ onSuccess: (r) => onSuccess(r as RunView) }));
+  const stop = useMutation(trpc.runs.stop.mutationOptions({ onSuccess: (r) => onSuccess(r as RunView) }));
+  const resume = useMutation(trpc.runs.resume.mutationOptions({ onSuccess: (r) => onSuccess(r as RunView) }));
+  const shutdown = useMutation(trpc.runs.shutdown.mutationOptions({ onSuccess: (r) => onSuccess(r as RunView) }));
   const mutations = { launch, stop, resume, shutdown };
   const busy = Object.values(mutations).some((m) => m.isPending);
   const failed = (Object.entries(mutations) as [RunAction, (typeof mutations)[RunAction]][]).find(([, m]) => m.isError);

@@ -5,7 +5,7 @@ import type { ReactNode } from "react";
 import { StatusBadge } from "@/app/_components/badge";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
 import { errorInfo } from "@/app/_lib/errors";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 
 /**
  * What a page of one run (the run, a worker's pages, the reviews) shows while it has no run yet:
@@ -61,7 +61,7 @@ export function WorkerNotFound({ runId, workerId, backHref, backLabel }: { runId
 }
 
 /** The head of a worker's own page: its label and role, then its status and any further `children` badges. */
-export function WorkerTitle({ worker, statusTestId, children }: { worker: WorkerOut; statusTestId: string; children?: ReactNode }) {
+export function WorkerTitle({ worker, statusTestId, children }: { worker: PanelWorker; statusTestId: string; children?: ReactNode }) {
   return (
     <>
       <h1>

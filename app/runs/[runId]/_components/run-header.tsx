@@ -5,14 +5,15 @@ import { shortCommit } from "@/app/_lib/format";
 import { compactNumber } from "@/app/_lib/format-extra";
 import type { Usage } from "@/app/_lib/live";
 import { explainReason, PREFLIGHT_HELP } from "@/app/_lib/preflight";
-import type { RunOut } from "@/app/_lib/types";
+import type { RunView } from "@/app/_lib/types";
 import { ReasonList } from "./reason-list";
 
 /** Status, where the run works, its prompt; the live state and the actions sit in the title row. */
-export function RunHeader({ run, live, actions, usage }: { run: RunOut; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
+export function RunHeader({ run, live, actions, usage }: { run: RunView; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
   // Preflight codes already explained in the failure box are not repeated under diagnostics.
   const explained = new Set(explainReason(run.bridgeFailureReason).map((p) => p.code));
   const diagnostics = run.diagnostics.filter((d) => !explained.has(d));
+  const foundOnDisk = run.owned === false;
   return (
     <header className="run-header" data-testid="run-header">
       <div className="run-title">
@@ -97,7 +98,8 @@ export function RunHeader({ run, live, actions, usage }: { run: RunOut; live?: R
           <ReasonList reason={run.bridgeFailureReason} />
         </div>
       ) : null}
-      {diagnostics.length > 0 ? (
+      {foundOnDisk ? <FoundOnDisk run={run} diagnostics={diagnostics} /> : null}
+      {diagnostics.length > 0 && !foundOnDisk ? (
         <div className="notice notice-warn">
           <p className="notice-title">Run diagnostics</p>
           <ul className="diagnostics">
@@ -127,5 +129,39 @@ export function RunHeader({ run, live, actions, usage }: { run: RunOut; live?: R
         </pre>
       </details>
     </header>
+  );
+}
+
+/**
+ * A run this panel did not create (`owned: false`): its record was found on disk — made by the
+ * LongTable CLI, left by another data dir, or carried in a cloned repository. The panel reads
+ * it as data and runs nothing for it until the user acts; the fields of the record it ignored
+ * (paths and branches it derives itself, values out of range) are listed.
+ */
+function FoundOnDisk({ run, diagnostics }: { run: RunView; diagnostics: string[] }) {
+  return (
+    <div className="notice notice-info found-on-disk" role="note" data-testid="found-on-disk">
+      <p className="notice-title">Found on disk — not started by this panel; nothing runs unless you act</p>
+      <p className="small">
+        The record is in <code className="wrap-anywhere">{run.runDirectory}</code>: made by the LongTable CLI, or carried in a cloned repository. The panel shows it as it is and
+        does not launch, resume, stop or check its workers by itself; paths and branches are always the panel&apos;s own, whatever the record says.
+      </p>
+      {diagnostics.length > 0 ? (
+        <details className="record-diagnostics" data-testid="record-diagnostics" data-count={diagnostics.length}>
+          <summary>
+            {diagnostics.length} {diagnostics.length === 1 ? "note" : "notes"} on the record (fields that were ignored)
+          </summary>
+          <ul className="diagnostics">
+            {diagnostics.map((d, i) => (
+              <li key={i} className="wrap-anywhere">
+                {d}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : (
+        <p className="small muted">Every field of the record was usable.</p>
+      )}
+    </div>
   );
 }

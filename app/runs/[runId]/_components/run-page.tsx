@@ -1,6 +1,5 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, usePathname, useRouter, useSearchParams } from "next/navigation";
 import { LiveIndicator } from "@/app/_components/live-indicator";
@@ -9,25 +8,22 @@ import { ReadOnlyNotice } from "@/app/_components/read-only";
 import { ErrorNotice } from "@/app/_components/states";
 import { Tabs } from "@/app/_components/tabs";
 import { useSessionRole } from "@/app/_components/use-role";
-import { useTRPC } from "@/app/_trpc/client";
 import { useRunActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
-import { useRunLive } from "../_model/use-run-live";
+import { useRunStream } from "../_model/run-stream";
 import { CodexLoginNote } from "./codex-login-note";
 import { DecisionPanel } from "./decision-panel";
 import { RunActions } from "./run-actions";
 import { RunFallback } from "./run-frame";
 import { RunHeader } from "./run-header";
 import { RunTimeline } from "./run-timeline";
+import { SandboxNotice } from "./sandbox-notice";
 import { SynthesisView } from "./synthesis-view";
 import { WorkerList } from "./worker-list";
 
-/** Statuses in which a run changes by itself; without a live stream the page polls while in one. */
-const ACTIVE = new Set(["running", "stop_requested"]);
 const VIEWS = ["timeline", "synthesis"] as const;
 
 export function RunPage() {
-  const trpc = useTRPC();
   const params = useParams<{ runId: string }>();
   const runId = params?.runId ?? "";
   const router = useRouter();
@@ -35,17 +31,9 @@ export function RunPage() {
   const search = useSearchParams();
   const { isViewer, isOperator } = useSessionRole();
 
-  const live = useRunLive(runId);
+  // Live events patch the run; it is polled only while the stream is down.
+  const { run, data, ...live } = useRunStream(runId, { timeline: true });
   const activity = useRunActivity(runId);
-  const run = useQuery(
-    trpc.runs.get.queryOptions(
-      { runId },
-      {
-        // Live events patch this cache; poll only while the stream is down and the run is moving.
-        refetchInterval: (q) => (live.state !== "live" && q.state.data && ACTIVE.has(q.state.data.status) ? 5_000 : false),
-      },
-    ),
-  );
 
   const viewParam = search.get("view");
   const view = (VIEWS as readonly string[]).includes(viewParam ?? "") ? (viewParam as (typeof VIEWS)[number]) : "timeline";
@@ -57,7 +45,7 @@ export function RunPage() {
     router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
   }
 
-  if (!run.data) {
+  if (!data) {
     return (
       <RunFallback
         runId={runId}
@@ -79,7 +67,6 @@ export function RunPage() {
     );
   }
 
-  const data = run.data;
   return (
     <div className="run-page">
       <p className="breadcrumb">
@@ -102,6 +89,7 @@ export function RunPage() {
         }
       />
       {isViewer ? <ReadOnlyNotice>You can watch this run live, but not launch, stop or change it.</ReadOnlyNotice> : null}
+      <SandboxNotice />
       <CodexLoginNote />
       {run.isRefetchError ? (
         <ErrorNotice error={run.error} title="Could not refresh this run (showing the last loaded state)" onRetry={() => run.refetch()} />

@@ -1,8 +1,8 @@
 import { EmptyState } from "@/app/_components/states";
 import { humanize } from "@/app/_lib/enums";
 import { clockTime } from "@/app/_lib/format-extra";
-import type { LiveEvent } from "@/app/_lib/live";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { BusEvent } from "@/app/_lib/live";
+import type { PanelWorker } from "@/app/_lib/types";
 import { ReasonList } from "./reason-list";
 
 const TONE: Record<string, string> = {
@@ -22,7 +22,7 @@ const TONE: Record<string, string> = {
 };
 
 /** The run's lifecycle events in order (oldest first), each with its seq in `data-seq`. */
-export function RunTimeline({ events, workers }: { events: LiveEvent[]; workers: WorkerOut[] }) {
+export function RunTimeline({ events, workers }: { events: BusEvent[]; workers: PanelWorker[] }) {
   const labels = new Map(workers.map((w) => [w.id, w.label]));
   if (events.length === 0) {
     return (

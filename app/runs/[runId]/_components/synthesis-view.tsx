@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { StatusBadge } from "@/app/_components/badge";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
-import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
+import type { RouterOutputs, PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 type SynthesisOut = RouterOutputs["runs"]["synthesis"];
@@ -24,7 +24,7 @@ export function downloadText(filename: string, text: string, type: string) {
 }
 
 /** Members side by side, objections and open questions grouped across roles, disagreements marked; export. */
-export function SynthesisView({ runId, workers }: { runId: string; workers: WorkerOut[] }) {
+export function SynthesisView({ runId, workers }: { runId: string; workers: PanelWorker[] }) {
   const trpc = useTRPC();
   const synthesis = useQuery(trpc.runs.synthesis.queryOptions({ runId }, { staleTime: 30_000 }));
 

@@ -5,7 +5,7 @@ import { AnsiUp } from "ansi_up";
 import { useEffect, useMemo, useRef } from "react";
 import { CopyButton } from "@/app/_components/copy-button";
 import { ErrorNotice, Loading } from "@/app/_components/states";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 /** ANSI colours → HTML. ansi_up escapes the text itself; links from the pane are not turned into anchors. */
@@ -18,7 +18,7 @@ function toHtml(text: string): string {
 }
 
 /** The worker's tmux pane, refreshed every second while it runs, and the command to attach to it. */
-export function TerminalView({ runId, worker }: { runId: string; worker: WorkerOut }) {
+export function TerminalView({ runId, worker }: { runId: string; worker: PanelWorker }) {
   const trpc = useTRPC();
   const active = worker.status === "running" || worker.status === "stop_requested";
   const terminal = useQuery(

@@ -4,7 +4,7 @@ import { TextList } from "@/app/_components/text-list";
 import { compactNumber } from "@/app/_lib/format-extra";
 import { shortCommit } from "@/app/_lib/format";
 import { parseResultMessage, type Usage } from "@/app/_lib/live";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import type { LastActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
 import { Elapsed } from "./elapsed";
@@ -27,7 +27,7 @@ export function WorkerCard({
   usage,
 }: {
   runId: string;
-  worker: WorkerOut;
+  worker: PanelWorker;
   last?: LastActivity;
   usage?: Usage;
 }) {

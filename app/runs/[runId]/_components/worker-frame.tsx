@@ -1,13 +1,11 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { StatusBadge } from "@/app/_components/badge";
 import { LiveIndicator } from "@/app/_components/live-indicator";
-import type { RunOut, WorkerOut } from "@/app/_lib/types";
-import { useTRPC } from "@/app/_trpc/client";
-import { useRunLive } from "../_model/use-run-live";
+import type { PanelWorker } from "@/app/_lib/types";
+import { useRunStream } from "../_model/run-stream";
 import { Elapsed } from "./elapsed";
 import { RunFallback, WorkerNotFound, WorkerTitle } from "./run-frame";
 
@@ -23,14 +21,12 @@ export function WorkerFrame({
   runId: string;
   workerId: string;
   view: WorkerView;
-  children: (worker: WorkerOut) => ReactNode;
+  children: (worker: PanelWorker) => ReactNode;
 }) {
-  const trpc = useTRPC();
-  const live = useRunLive(runId);
-  const run = useQuery(trpc.runs.get.queryOptions({ runId }));
+  const { run, data, ...live } = useRunStream(runId);
 
-  if (!run.data) return <RunFallback runId={runId} run={run} loading={<>Loading worker {workerId}…</>} />;
-  const worker = (run.data as RunOut).workers.find((w) => w.id === workerId);
+  if (!data) return <RunFallback runId={runId} run={run} loading={<>Loading worker {workerId}…</>} />;
+  const worker = data.workers.find((w) => w.id === workerId);
   if (!worker) return <WorkerNotFound runId={runId} workerId={workerId} backHref={`/runs/${runId}`} backLabel="Back to the run" />;
   const base = `/runs/${runId}/workers/${workerId}`;
   const running = worker.status === "running" || worker.status === "stop_requested";

@@ -1,9 +1,9 @@
 import { EmptyState } from "@/app/_components/states";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import type { RunActivitySummary } from "../_model/use-run-activity";
 import { WorkerCard } from "./worker-card";
 
-export function WorkerList({ runId, workers, activity }: { runId: string; workers: WorkerOut[]; activity?: RunActivitySummary }) {
+export function WorkerList({ runId, workers, activity }: { runId: string; workers: PanelWorker[]; activity?: RunActivitySummary }) {
   return (
     <section aria-labelledby="workers-heading" className="workers-section">
       <h2 id="workers-heading">

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useRef, useState } from "react";
-import { usageOf, type LiveActivity, type Usage } from "@/app/_lib/live";
+import { usageOf, type ActivityEvent, type Usage } from "@/app/_lib/live";
 import { useTRPC } from "@/app/_trpc/client";
 
 export interface LastActivity {
@@ -56,7 +56,7 @@ export function useRunActivity(runId: string): RunActivitySummary {
       {
         enabled: Boolean(runId),
         onData: (envelope) => {
-          const a = envelope.data as LiveActivity;
+          const a = envelope.data as ActivityEvent;
           if (a.seq <= acc.current.seen) return; // in seq order; a replay is ignored
           acc.current.seen = a.seq;
           if (a.kind === "usage") {

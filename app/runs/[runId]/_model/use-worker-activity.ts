@@ -3,12 +3,12 @@
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { liveStateOf, type LiveState } from "@/app/_components/live-indicator";
-import type { LiveActivity } from "@/app/_lib/live";
+import type { ActivityEvent } from "@/app/_lib/live";
 import { useTRPC, useTRPCClient } from "@/app/_trpc/client";
 
 const PAGE = 2000;
 
-export interface ActivityRow extends LiveActivity {
+export interface ActivityRow extends ActivityEvent {
   /** For a command: the row was started and its completion has not arrived yet. */
   running?: boolean;
 }
@@ -34,7 +34,7 @@ export function useWorkerActivity(runId: string, workerId: string) {
   const [wasLive, setWasLive] = useState(false);
   const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  const add = useCallback((a: LiveActivity) => {
+  const add = useCallback((a: ActivityEvent) => {
     if (bySeq.current.has(a.seq)) return false;
     bySeq.current.add(a.seq);
     const data = (a.data ?? {}) as Record<string, unknown>;
@@ -78,7 +78,7 @@ export function useWorkerActivity(runId: string, workerId: string) {
       try {
         for (;;) {
           const page = await client.workers.activity.query({ runId, workerId, cursor, limit: PAGE }, { signal: ac.signal });
-          for (const item of page.items as unknown as LiveActivity[]) {
+          for (const item of page.items as unknown as ActivityEvent[]) {
             add(item);
             last = Math.max(last, item.seq);
           }
@@ -105,7 +105,7 @@ export function useWorkerActivity(runId: string, workerId: string) {
       {
         enabled: backlog.done,
         onData: (envelope) => {
-          if (add(envelope.data as LiveActivity)) bump();
+          if (add(envelope.data as ActivityEvent)) bump();
         },
         onStarted: () => setWasLive(true),
       },

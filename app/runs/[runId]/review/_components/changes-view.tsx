@@ -16,10 +16,10 @@ import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
 import { useIsPhone } from "@/app/_components/use-phone";
 import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 import { useDiffMode } from "../_model/use-diff-mode";
-import { isActiveWorker } from "../_model/use-review-run";
+import { isActiveWorker } from "../../_model/worker-state";
 import { useUrlState } from "../_model/url-state";
 import { CompareView } from "./compare-view";
 
@@ -36,8 +36,8 @@ export function ChangesView({
   onQuote,
 }: {
   runId: string;
-  worker: WorkerOut;
-  workers: readonly WorkerOut[];
+  worker: PanelWorker;
+  workers: readonly PanelWorker[];
   onQuote?: (q: Quote) => void;
 }) {
   const trpc = useTRPC();

@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { DiffFileOut, DiffViewMode } from "@/app/_components/diff/model/types";
 import { FileDiff } from "@/app/_components/diff/ui/file-diff";
 import { shortCommit } from "@/app/_lib/format";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 
 /**
  * Two workers' versions of the same file: both diffs side by side (each against its own base),
@@ -15,8 +15,8 @@ export function CompareView({
   runId, worker, other, otherHead, file, mode,
 }: {
   runId: string;
-  worker: WorkerOut;
-  other: WorkerOut;
+  worker: PanelWorker;
+  other: PanelWorker;
   otherHead: string;
   file: DiffFileOut;
   mode: DiffViewMode;

@@ -6,16 +6,18 @@ import { ConfirmDialog } from "@/app/_components/dialog";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { TextList } from "@/app/_components/text-list";
 import { shortCommit } from "@/app/_lib/format";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
- * "Discard…": a confirmation that says exactly what would be lost (uncommitted files, and the
- * branch's commits when deleting it too — `workers.discardPreview`), then `workers.discard`.
+ * "Discard…": a confirmation that says exactly what would be lost (uncommitted files, ignored
+ * files such as built outputs and data, and the branch's commits when deleting it too —
+ * `workers.discardPreview`), then `workers.discard`. The discard shows its own answer; the
+ * worker's new state arrives with the run's `worker_discarded` event.
  */
-export function DiscardButton({ runId, worker, onDone }: { runId: string; worker: WorkerOut; onDone?: () => void }) {
+export function DiscardButton({ runId, worker }: { runId: string; worker: PanelWorker }) {
   const trpc = useTRPC();
   const [open, setOpen] = useState(false);
   const [deleteBranch, setDeleteBranch] = useState(false);
@@ -24,10 +26,7 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
   );
   const discard = useMutation(
     trpc.workers.discard.mutationOptions({
-      onSuccess: () => {
-        setOpen(false);
-        onDone?.();
-      },
+      onSuccess: () => setOpen(false),
     }),
   );
   const p = preview.data;
@@ -71,15 +70,20 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
           <ErrorNotice error={preview.error} title="Could not check what would be lost" onRetry={() => preview.refetch()} />
         ) : (
           <>
-            <p data-testid="discard-summary" data-commits={p.wouldLose.commits} data-uncommitted={p.wouldLose.uncommittedFiles}>
-              {p.wouldLose.commits === 0 && p.wouldLose.uncommittedFiles === 0 ? (
+            <p data-testid="discard-summary" data-commits={p.wouldLose.commits} data-uncommitted={p.wouldLose.uncommittedFiles} data-ignored={p.wouldLose.ignoredFiles}>
+              {p.wouldLose.commits === 0 && p.wouldLose.uncommittedFiles === 0 && p.wouldLose.ignoredFiles === 0 ? (
                 <>Nothing unsaved would be lost: </>
               ) : (
                 <>
                   <strong>
-                    {[p.wouldLose.commits ? plural(p.wouldLose.commits, "commit") : "", p.wouldLose.uncommittedFiles ? plural(p.wouldLose.uncommittedFiles, "uncommitted file") : ""]
+                    {[
+                      p.wouldLose.commits ? plural(p.wouldLose.commits, "commit") : "",
+                      p.wouldLose.uncommittedFiles ? plural(p.wouldLose.uncommittedFiles, "uncommitted file") : "",
+                      p.wouldLose.ignoredFiles ? `${p.wouldLose.ignoredFiles} ignored ${p.wouldLose.ignoredFiles === 1 ? "file or folder" : "files or folders"}` : "",
+                    ]
                       .filter(Boolean)
-                      .join(" and ")}
+                      .join(", ")
+                      .replace(/, ([^,]*)$/, " and $1")}
                   </strong>{" "}
                   would be lost for good:{" "}
                 </>
@@ -95,6 +99,24 @@ export function DiscardButton({ runId, worker, onDone }: { runId: string; worker
                 ))}
                 {p.uncommittedFiles > 12 ? <li className="muted">… and {p.uncommittedFiles - 12} more</li> : null}
               </ul>
+            ) : null}
+            {p.ignoredFiles > 0 ? (
+              <div data-testid="discard-ignored" data-count={p.ignoredFiles}>
+                <p>
+                  <strong>
+                    {p.ignoredFiles} ignored {p.ignoredFiles === 1 ? "file or folder" : "files or folders"}
+                  </strong>{" "}
+                  (built outputs, data) will be deleted with the worktree; git does not keep them anywhere else:
+                </p>
+                <ul className="rv-path-list" data-testid="discard-ignored-paths">
+                  {p.ignoredPaths.slice(0, 12).map((path) => (
+                    <li key={path}>
+                      <code>{path}</code>
+                    </li>
+                  ))}
+                  {p.ignoredFiles > 12 ? <li className="muted">… and {p.ignoredFiles - 12} more</li> : null}
+                </ul>
+              </div>
             ) : null}
             <label className="rv-check">
               <input type="checkbox" checked={deleteBranch} onChange={(e) => setDeleteBranch(e.target.checked)} data-testid="discard-delete-branch" disabled={!p.branchExists} /> Also delete

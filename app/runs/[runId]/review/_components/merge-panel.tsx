@@ -8,20 +8,28 @@ import { ErrorNotice, Loading } from "@/app/_components/states";
 import { TextList } from "@/app/_components/text-list";
 import { errorInfo } from "@/app/_lib/errors";
 import { shortCommit } from "@/app/_lib/format";
-import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
+import type { RouterOutputs, PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
-import { isActiveWorker } from "../_model/use-review-run";
+import { isActiveWorker } from "../../_model/worker-state";
 import { DiscardButton } from "./discard-dialog";
+import { MergedInfo } from "./merged-info";
 
 type MergeOutcome = RouterOutputs["workers"]["merge"];
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /**
  * Merging one worker: the preview (target branch and commit, clean or the conflicting files
  * with their conflict excerpts, what would change), then squash (message prefilled, editable)
  * or commits; a refusal says why and that nothing changed. After a merge: the commit, and the
  * cleanup of the worktree (the branch only on request). Discard lives here too.
+ *
+ * The merge sends the target commit and the worker head the preview showed; the server refuses
+ * (nothing changed) when either moved since. The merge shows its own answer and changes no cache:
+ * the run's `worker_merged` event brings the worker's new state, the merge history, and marks
+ * the previews it made stale (run-stream.ts).
  */
-export function MergePanel({ runId, worker, readOnly }: { runId: string; worker: WorkerOut; readOnly: boolean }) {
+export function MergePanel({ runId, worker, readOnly }: { runId: string; worker: PanelWorker; readOnly: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const ref = { runId, workerId: worker.id };
@@ -30,6 +38,8 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
   const [strategy, setStrategy] = useState<"squash" | "commits">("squash");
   const [message, setMessage] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<MergeOutcome | null>(null);
+  /** The worker head the last merge request said the user reviewed. */
+  const [sentHead, setSentHead] = useState<string | null>(null);
   const p = preview.data;
 
   // The prefilled message follows the preview until the user edits it.
@@ -38,28 +48,29 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
   useEffect(() => {
     setMessage(null);
     setOutcome(null);
+    setSentHead(null);
   }, [worker.id]);
-
-  const refresh = () => {
-    for (const key of [trpc.runs.get.queryKey({ runId }), trpc.runs.overlap.queryKey({ runId }), trpc.runs.merges.queryKey({ runId })]) {
-      void queryClient.invalidateQueries({ queryKey: key });
-    }
-    void queryClient.invalidateQueries({ queryKey: trpc.workers.mergePreview.queryKey(ref) });
-    void queryClient.invalidateQueries({ queryKey: trpc.workers.merges.queryKey(ref) });
-    void queryClient.invalidateQueries({ queryKey: trpc.workers.discardPreview.queryKey(ref) });
-    void queryClient.invalidateQueries({ queryKey: trpc.workers.diff.queryKey(ref) });
-  };
 
   const merge = useMutation(
     trpc.workers.merge.mutationOptions({
       onSuccess: (out) => {
         setOutcome(out);
         setMessage(null);
-        refresh();
       },
+      // Show what is there now (the refusal says what moved); a new worker head is held below.
       onError: () => void preview.refetch(),
     }),
   );
+  // The worker's branch moved since the preview the user merged from: its new commits were not
+  // reviewed, so merging waits until the user looks again (a silent retry would merge them).
+  const headMoved = merge.isError && sentHead !== null && p !== undefined && p.headCommit !== sentHead;
+  const previewAgain = () => {
+    merge.reset();
+    setSentHead(null);
+    void preview.refetch();
+    // The branch moved outside any event: the Changes tab must read the new commits too.
+    void queryClient.invalidateQueries({ queryKey: trpc.workers.diff.queryKey(ref) });
+  };
 
   if (preview.isPending) return <Loading>Checking how {worker.label}&apos;s changes merge…</Loading>;
   if (!p) {
@@ -68,13 +79,13 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
       <div className="rv-merge" data-testid="merge-panel">
         <ErrorNotice error={preview.error} title={info.code === "PRECONDITION_FAILED" ? "Nothing to merge yet" : "Could not preview the merge"} onRetry={() => preview.refetch()} testId="merge-preview-error" />
         <MergedInfo runId={runId} worker={worker} readOnly={readOnly} />
-        {!readOnly ? <DiscardButton runId={runId} worker={worker} onDone={refresh} /> : null}
+        {!readOnly ? <DiscardButton runId={runId} worker={worker} /> : null}
       </div>
     );
   }
 
   const busy = merge.isPending;
-  const canSubmit = !readOnly && p.canMerge && !busy && (strategy === "commits" || text.trim().length > 0);
+  const canSubmit = !readOnly && p.canMerge && !busy && !headMoved && (strategy === "commits" || text.trim().length > 0);
 
   return (
     <div className="rv-merge" data-testid="merge-panel" data-clean={String(p.clean)} data-can-merge={String(p.canMerge)}>
@@ -85,7 +96,7 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
           </h2>
           <span className="muted small">
             at <code title={p.targetCommit} data-testid="merge-target-commit">{shortCommit(p.targetCommit)}</code> · {p.commits} commit{p.commits === 1 ? "" : "s"} from{" "}
-            <code title={p.headCommit}>{shortCommit(p.headCommit)}</code>
+            <code title={p.headCommit} data-testid="merge-head-commit">{shortCommit(p.headCommit)}</code>
           </span>
           <button type="button" className="button button-secondary button-small" onClick={() => preview.refetch()} disabled={preview.isFetching} data-testid="merge-refresh">
             {preview.isFetching ? "Checking…" : "Check again"}
@@ -140,6 +151,25 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
             {p.checkout.dirtyFiles > 0 ? " and git refuses rather than overwrite a local change" : ""}.
           </p>
         ) : null}
+        {p.checkout && p.checkout.ignoredFiles.length > 0 ? (
+          <div className="notice notice-warn notice-compact" data-testid="merge-ignored" data-count={p.checkout.ignoredFiles.length}>
+            <p className="notice-title">
+              The merge would overwrite {plural(p.checkout.ignoredFiles.length, "ignored file")} in <code className="wrap-anywhere">{p.checkout.path}</code>
+            </p>
+            <p className="small">
+              {worker.label} committed files that this checkout keeps untracked and ignored (a local configuration, built outputs, data). The panel never overwrites them: move them
+              aside, or remove them from the worker branch, then check again.
+            </p>
+            <ul className="rv-path-list">
+              {p.checkout.ignoredFiles.slice(0, 12).map((path) => (
+                <li key={path}>
+                  <code>{path}</code>
+                </li>
+              ))}
+              {p.checkout.ignoredFiles.length > 12 ? <li className="muted">… and {p.checkout.ignoredFiles.length - 12} more</li> : null}
+            </ul>
+          </div>
+        ) : null}
         {p.worktreeUncommittedFiles > 0 ? (
           <p className="notice notice-warn notice-compact" data-testid="merge-uncommitted">
             The worktree has {p.worktreeUncommittedFiles} uncommitted file{p.worktreeUncommittedFiles === 1 ? "" : "s"}: they are not part of this merge.
@@ -171,9 +201,20 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
         </div>
       ) : null}
       {merge.isError ? (
-        <ErrorNotice error={merge.error} title="The merge was refused" testId="merge-error" />
+        <div className="rv-refusal" data-testid="merge-refusal" data-head-moved={String(headMoved)}>
+          <ErrorNotice error={merge.error} title="The merge was refused" testId="merge-error" />
+          {headMoved ? (
+            <p className="notice notice-warn notice-compact" data-testid="merge-head-moved">
+              {worker.label}&apos;s branch is now at <code title={p.headCommit}>{shortCommit(p.headCommit)}</code>, not the <code title={sentHead ?? ""}>{shortCommit(sentHead ?? "")}</code> you
+              reviewed. Read its new changes (Changes tab), then preview again before merging.
+            </p>
+          ) : null}
+          <button type="button" className="button button-secondary button-small" onClick={previewAgain} disabled={preview.isFetching} data-testid="merge-preview-again">
+            {preview.isFetching ? "Checking…" : "Preview again"}
+          </button>
+        </div>
       ) : null}
-      <MergedInfo runId={runId} worker={worker} readOnly={readOnly} onChanged={refresh} />
+      <MergedInfo runId={runId} worker={worker} readOnly={readOnly} />
 
       {p.upToDate ? null : readOnly ? (
         <p className="muted small" data-testid="merge-read-only">
@@ -185,10 +226,12 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
           onSubmit={(e) => {
             e.preventDefault();
             if (!canSubmit) return;
+            setSentHead(p.headCommit);
             merge.mutate({
               ...ref,
               strategy,
               expectedTargetCommit: p.targetCommit,
+              expectedHeadCommit: p.headCommit,
               ...(strategy === "squash" ? { message: text } : {}),
             });
           }}
@@ -253,60 +296,9 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
             Discard
           </h2>
           <p className="muted small">Remove the worktree without merging (and, if you choose, the branch with its commits).</p>
-          <DiscardButton runId={runId} worker={worker} onDone={refresh} />
+          <DiscardButton runId={runId} worker={worker} />
         </section>
       ) : null}
     </div>
-  );
-}
-
-/** The worker's last merge, and the cleanup of its worktree after it. */
-function MergedInfo({ runId, worker, readOnly, onChanged }: { runId: string; worker: WorkerOut; readOnly: boolean; onChanged?: () => void }) {
-  const trpc = useTRPC();
-  const [deleteBranch, setDeleteBranch] = useState(false);
-  const cleanup = useMutation(trpc.workers.cleanup.mutationOptions({ onSuccess: () => onChanged?.() }));
-  const m = worker.merged;
-  if (!m) return null;
-  const removed = worker.cleanupStatus === "removed";
-  return (
-    <section className="card rv-merged" data-testid="merged-info" aria-labelledby="merged-title">
-      <h2 id="merged-title" className="rv-h2">
-        <span className="badge rv-badge-merged">merged</span> into <code>{m.target}</code> as <code title={m.commit}>{shortCommit(m.commit)}</code>
-      </h2>
-      <p className="muted small">
-        {m.strategy} · worker head <code>{shortCommit(m.workerHead)}</code> · <RelativeTime iso={m.at} />
-      </p>
-      {removed ? (
-        <p className="small" data-testid="cleanup-done">
-          The worktree was removed.
-        </p>
-      ) : readOnly ? null : (
-        <div className="rv-cleanup" data-testid="cleanup">
-          <p className="small">
-            The worktree is no longer needed. Removing it keeps the branch <code>{worker.worktreeBranch}</code> unless you ask otherwise.
-          </p>
-          <label className="small">
-            <input type="checkbox" checked={deleteBranch} onChange={(e) => setDeleteBranch(e.target.checked)} data-testid="cleanup-delete-branch" /> Also delete the branch
-          </label>
-          <div>
-            <button
-              type="button"
-              className="button button-secondary button-small"
-              onClick={() => cleanup.mutate({ runId, workerId: worker.id, deleteBranch })}
-              disabled={cleanup.isPending || isActiveWorker(worker)}
-              data-testid="cleanup-submit"
-            >
-              {cleanup.isPending ? "Removing…" : "Remove the worktree"}
-            </button>
-          </div>
-        </div>
-      )}
-      {cleanup.isSuccess ? (
-        <p className="notice notice-ok notice-compact" role="status" data-testid="cleanup-result">
-          Worktree removed{cleanup.data.branchDeleted ? "; branch deleted" : "; the branch is kept"}.
-        </p>
-      ) : null}
-      {cleanup.isError ? <ErrorNotice error={cleanup.error} title="Cleanup refused: nothing was removed" testId="cleanup-error" /> : null}
-    </section>
   );
 }

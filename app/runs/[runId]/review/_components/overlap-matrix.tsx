@@ -1,6 +1,6 @@
 "use client";
 
-import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
+import type { RouterOutputs, PanelWorker } from "@/app/_lib/types";
 import { ReviewLink } from "./review-link";
 
 type Overlap = RouterOutputs["runs"]["overlap"];
@@ -10,7 +10,7 @@ type Pair = Overlap["pairs"][number];
  * Which workers changed the same files or hunks, and whether each pair merges cleanly together
  * (git merge-tree of both heads): a matrix, the suggested merge order, and the shared files.
  */
-export function OverlapMatrix({ runId, overlap, workers }: { runId: string; overlap: Overlap; workers: readonly WorkerOut[] }) {
+export function OverlapMatrix({ runId, overlap, workers }: { runId: string; overlap: Overlap; workers: readonly PanelWorker[] }) {
   const label = (id: string) => workers.find((w) => w.id === id)?.label ?? id;
   const pairOf = (a: string, b: string): Pair | undefined => overlap.pairs.find((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a));
   const ws = overlap.workers;

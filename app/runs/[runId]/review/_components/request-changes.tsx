@@ -1,17 +1,19 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { Quote } from "@/app/_components/diff/ui/diff-rows";
 import { ErrorNotice } from "@/app/_components/states";
 import { issuesFor, errorInfo } from "@/app/_lib/errors";
-import type { WorkerOut } from "@/app/_lib/types";
+import type { PanelWorker } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
-import { isActiveWorker } from "../_model/use-review-run";
+import { isActiveWorker } from "../../_model/worker-state";
 
 /**
  * Request changes: feedback (with the diff lines it refers to) goes to the worker, which runs a
- * follow-up turn in its own thread; its new commit then shows in "Since previous attempt".
+ * follow-up turn in its own thread; its new commit then shows in "Since previous attempt". The
+ * request shows its own answer; the worker's new state (running, attempt n) arrives with the
+ * run's `followup_requested` event, and its diff follows it while it runs.
  */
 export function RequestChanges({
   runId,
@@ -23,7 +25,7 @@ export function RequestChanges({
   readOnly,
 }: {
   runId: string;
-  worker: WorkerOut;
+  worker: PanelWorker;
   quotes: Quote[];
   onRemoveQuote: (i: number) => void;
   onClearQuotes: () => void;
@@ -31,19 +33,16 @@ export function RequestChanges({
   readOnly: boolean;
 }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const [message, setMessage] = useState("");
   const [sentAttempt, setSentAttempt] = useState<number | null>(null);
   const followUp = useMutation(
     trpc.workers.followUp.mutationOptions({
       onSuccess: (out) => {
         // (records carry an index signature that tRPC's typing widens: the server type says what arrives)
-        const w = out as unknown as WorkerOut;
+        const w = out as unknown as PanelWorker;
         setSentAttempt(w.attempt ?? null);
         setMessage("");
         onClearQuotes();
-        void queryClient.invalidateQueries({ queryKey: trpc.runs.get.queryKey({ runId }) });
-        void queryClient.invalidateQueries({ queryKey: trpc.workers.diff.queryKey({ runId, workerId: w.id }) });
         onSent?.();
       },
     }),

@@ -3,18 +3,19 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { StatusBadge } from "@/app/_components/badge";
+import { LiveIndicator } from "@/app/_components/live-indicator";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { shortCommit } from "@/app/_lib/format";
 import { useTRPC } from "@/app/_trpc/client";
 import { RunFallback } from "../../_components/run-frame";
-import { useReviewRun } from "../_model/use-review-run";
+import { useRunStream } from "../../_model/run-stream";
 import { OverlapMatrix } from "./overlap-matrix";
 import { ReviewLink } from "./review-link";
 
 /** The run's review: pick a worker, see how the workers' changes overlap and what to merge first. */
 export function RunReview({ runId }: { runId: string }) {
   const trpc = useTRPC();
-  const { run, runOut } = useReviewRun(runId);
+  const { run, data: runOut, state, reconnect } = useRunStream(runId);
   const overlap = useQuery(trpc.runs.overlap.queryOptions({ runId }, { enabled: Boolean(runOut), staleTime: 5_000 }));
 
   if (!runOut) return <RunFallback runId={runId} run={run} loading={<>Loading the review of {runId}…</>} />;
@@ -30,6 +31,7 @@ export function RunReview({ runId }: { runId: string }) {
         <span data-testid="review-run-status">
           <StatusBadge value={runOut.status} label="Run status" />
         </span>
+        <LiveIndicator state={state} onRetry={reconnect} testId="review-live-state" />
       </div>
       <p className="lead">
         Each worker&apos;s changes are measured from its base commit. Open a worker to read its diff, request changes, and merge what you accept into{" "}

@@ -4,11 +4,12 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useState } from "react";
 import type { Quote } from "@/app/_components/diff/ui/diff-rows";
+import { LiveIndicator } from "@/app/_components/live-indicator";
 import { Tabs } from "@/app/_components/tabs";
 import { useSessionRole } from "@/app/_components/use-role";
 import { shortCommit } from "@/app/_lib/format";
 import { RunFallback, WorkerNotFound, WorkerTitle } from "../../_components/run-frame";
-import { useReviewRun } from "../_model/use-review-run";
+import { useRunStream } from "../../_model/run-stream";
 import { useUrlState } from "../_model/url-state";
 import { ChangesView } from "./changes-view";
 import { MergePanel } from "./merge-panel";
@@ -22,7 +23,7 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
   const router = useRouter();
   const url = useUrlState();
   const { isViewer } = useSessionRole();
-  const { run, runOut } = useReviewRun(runId);
+  const { run, data: runOut, state, reconnect } = useRunStream(runId);
   const [quotes, setQuotes] = useState<Quote[]>([]);
   const [quoteNote, setQuoteNote] = useState<string | null>(null);
   const tabParam = url.get("tab");
@@ -68,6 +69,7 @@ export function WorkerReview({ runId, workerId }: { runId: string; workerId: str
             </span>
           ) : null}
           {worker.cleanupStatus === "removed" ? <span className="tag">worktree removed</span> : null}
+          <LiveIndicator state={state} onRetry={reconnect} testId="review-live-state" />
           <code className="small muted wrap-anywhere" title="Worker branch">
             {worker.worktreeBranch}
           </code>
