@@ -12,8 +12,8 @@ import { appendFileNoFollowSync, readFileNoFollowSync, writeFileAtomicSync } fro
 
 export { runsRoot };
 
-export async function writeJsonAtomic(path: string, value: unknown, mode?: number): Promise<void> {
-  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode });
+export async function writeJsonAtomic(path: string, value: unknown, mode?: number, fsync = false): Promise<void> {
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode, fsync });
 }
 
 export async function writeFileAtomic(path: string, text: string | Buffer, mode?: number): Promise<void> {

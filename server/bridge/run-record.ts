@@ -14,7 +14,7 @@ import {
   AGENT_IDS, BRIDGE_STATUSES, CLEANUP_STATUSES, EXECUTION_STATES, RECORD_MODES, RUN_STATUSES, WORKER_STATUSES, type AgentId,
 } from "../core/enums";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN } from "../core/ids";
-import type { Decision, MergeRecord, PanelRun, PanelWorker, RuntimeLayout } from "../core/records";
+import type { Decision, MergeIntent, MergeRecord, PanelRun, PanelWorker, RuntimeLayout } from "../core/records";
 import { deriveBridgeStatus } from "../core/status";
 import { runLayout, workerLayout, type WorkerLayout } from "./layout";
 
@@ -137,6 +137,22 @@ function normalizeMerges(v: unknown, workerIds: Set<string>): MergeRecord[] | un
   return out;
 }
 
+/** A merge journal entry, strictly: every commit an id, every path repository-relative; else dropped. */
+function normalizeJournal(v: unknown, workerIds: Set<string>): MergeIntent | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const j = v as Record<string, unknown>;
+  const commits = Array.isArray(j.commits) ? j.commits.filter((c): c is string => !!commitId(c)) : [];
+  const paths = Array.isArray(j.paths) ? j.paths.filter((p): p is string => typeof p === "string" && p.length > 0 && p.length < 4096 && !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\0")) : [];
+  if (typeof j.id !== "string" || !/^merge_[a-z0-9_]{4,40}$/.test(j.id) || typeof j.workerId !== "string" || !workerIds.has(j.workerId)) return undefined;
+  if (!commitId(j.oldCommit) || !commitId(j.newCommit) || !commitId(j.workerHead) || typeof j.target !== "string") return undefined;
+  if (j.movedBy !== "checkout" && j.movedBy !== "update-ref") return undefined;
+  return {
+    id: j.id, workerId: j.workerId, target: j.target.slice(0, 250), strategy: j.strategy === "commits" ? "commits" : "squash",
+    oldCommit: j.oldCommit as string, newCommit: j.newCommit as string, commits, workerHead: j.workerHead as string,
+    movedBy: j.movedBy, ...(typeof j.checkout === "string" ? { checkout: j.checkout } : {}), paths, startedAt: iso(j.startedAt) ?? new Date(0).toISOString(),
+  };
+}
+
 function normalizeDecisions(v: unknown): Decision[] | undefined {
   if (!Array.isArray(v)) return undefined;
   return v.slice(0, 1000).flatMap((d): Decision[] => {
@@ -195,6 +211,7 @@ export function normalizeRunRecord(raw: unknown, repoPath: string, runId: string
     diagnostics: strings(r.diagnostics),
     decisions: normalizeDecisions(r.decisions),
     merges: normalizeMerges(r.merges, new Set(workers.map((w) => w.id))),
+    mergeJournal: normalizeJournal(r.mergeJournal, new Set(workers.map((w) => w.id))),
   };
   for (const k of Object.keys(run)) if (run[k] === undefined) delete run[k];
   return { run, problems };

@@ -77,6 +77,15 @@ export function writeFileAtomicSync(path, data, options = {}) {
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, path);
+    if (options.fsync) {
+      // The rename itself is durable only once the folder is synced.
+      const dir = openSync(dirname(path), O_RDONLY);
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });

@@ -128,6 +128,8 @@ export interface PanelRun {
   decisions?: Decision[];
   /** Every accepted merge of a worker of this run (oldest first); the `merges` table mirrors it. */
   merges?: MergeRecord[];
+  /** A merge under way (the merge journal, ARCHITECTURE.md §7): written before the target moves, cleared when the merge is recorded. */
+  mergeJournal?: MergeIntent;
   [key: string]: unknown;
 }
 
@@ -141,6 +143,26 @@ export interface MergeRecord {
   /** The worker HEAD that was merged. */
   workerHead: string;
   createdAt: string;
+}
+
+/** What a merge is about to do, recorded durably before any ref or working tree changes. */
+export interface MergeIntent {
+  id: string;
+  workerId: string;
+  target: string;
+  strategy: "squash" | "commits";
+  /** The target's commit before the merge, and the one it moves to. */
+  oldCommit: string;
+  newCommit: string;
+  /** Every commit the merge created (oldest first; one for squash). */
+  commits: string[];
+  workerHead: string;
+  /** "checkout": `merge --ff-only` in the checkout that has the target; "update-ref": not checked out. */
+  movedBy: "checkout" | "update-ref";
+  checkout?: string;
+  /** Paths the checkout's update writes (both sides of a rename), repository-relative. */
+  paths: string[];
+  startedAt: string;
 }
 
 export interface Decision {

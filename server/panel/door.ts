@@ -16,6 +16,8 @@
  * run.json write, one transaction), which keeps concurrent launches of many workers from
  * rewriting the run's files once per worker step.
  *
+ * `durable` transitions are synced to the disk (file and folder) before `apply` resolves: the
+ * merge journal must survive a power loss before the target branch moves.
  * `indexOnly` transitions skip (2) and (3): the index follows what was found on disk (results of a
  * run the LongTable CLI made, runs/foreign.ts) without the panel writing a record it did not make.
  */
@@ -102,6 +104,7 @@ interface Pending {
   fn: (run: PanelRun) => Transition;
   before?: (next: PanelRun) => Promise<void>;
   indexOnly?: boolean;
+  durable?: boolean;
   resolve: (run: PanelRun) => void;
   reject: (error: unknown) => void;
 }
@@ -122,9 +125,9 @@ export class RunDoor {
    * Apply a transition and commit it. `before` runs after the next record is computed and before
    * it is committed (e.g. files that must exist once the state says so).
    */
-  apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>, options: { indexOnly?: boolean } = {}): Promise<PanelRun> {
+  apply(fn: (run: PanelRun) => Transition, before?: (next: PanelRun) => Promise<void>, options: { indexOnly?: boolean; durable?: boolean } = {}): Promise<PanelRun> {
     return new Promise<PanelRun>((resolve, reject) => {
-      this.waiting.push({ fn, before, resolve, reject, indexOnly: options.indexOnly });
+      this.waiting.push({ fn, before, resolve, reject, indexOnly: options.indexOnly, durable: options.durable });
       if (!this.draining) void this.drain();
     });
   }
@@ -153,7 +156,8 @@ export class RunDoor {
         if (applied.length === 0) continue;
         try {
           const persist = applied.some((a) => !a.item.indexOnly);
-          await commit(this.panel, this.repoId, run, run !== this.record, events, activity, persist);
+          const durable = applied.some((a) => a.item.durable);
+          await commit(this.panel, this.repoId, run, run !== this.record, events, activity, persist, durable);
           this.record = run;
           for (const a of applied) a.item.resolve(a.run);
         } catch (error) {
@@ -197,10 +201,11 @@ export function indexFromDisk(panel: Panel, repoId: string, run: PanelRun, event
   });
 }
 
-async function commit(panel: Panel, repoId: string, run: PanelRun, changed: boolean, events: readonly PanelEvent[], activity: readonly ActivityRow[], persist = true): Promise<void> {
+async function commit(panel: Panel, repoId: string, run: PanelRun, changed: boolean, events: readonly PanelEvent[], activity: readonly ActivityRow[], persist = true, durable = false): Promise<void> {
   if (changed && persist) {
     await ensureDir(run.runDirectory);
-    await writeJsonAtomic(`${run.runDirectory}/run.json`, run);
+    // `durable`: synced to the disk before the caller goes on (the merge journal, before a ref moves).
+    await writeJsonAtomic(`${run.runDirectory}/run.json`, run, undefined, durable);
     // state.json only in the panel's own layout (a CLI worker's is in its agent-writable worktree).
     await Promise.all(
       run.workers.map((w) =>

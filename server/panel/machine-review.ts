@@ -3,7 +3,7 @@
  * what review does to a worker — merged, discarded, cleaned up, a follow-up turn started. Like
  * machine.ts: records in, records and events out; no disk, git, tmux or database.
  */
-import type { Decision, PanelRun, PanelWorker, WorkerRuntime } from "../core/records";
+import type { Decision, MergeIntent, PanelRun, PanelWorker, WorkerRuntime } from "../core/records";
 import { appendDiagnostic, makeEvent, settle, withWorker, type Transition } from "./machine";
 
 export function decisionRecorded(run: PanelRun, decision: Decision): Transition {
@@ -32,8 +32,9 @@ export function workerMerged(run: PanelRun, workerId: string, info: MergedInfo, 
   }), now);
   const w = next.workers.find((x) => x.id === workerId)!;
   const record = { id, workerId, strategy: info.strategy, target: info.target, previousCommit: info.previousCommit, commit: info.commit, workerHead: info.workerHead, createdAt: now };
+  const { mergeJournal: _done, ...rest } = next;
   return {
-    run: { ...next, merges: [...(run.merges ?? []), record], updatedAt: now },
+    run: { ...rest, merges: [...(run.merges ?? []), record], updatedAt: now },
     events: [makeEvent("worker_merged", `${w.label}: merged into ${info.target} as ${info.commit.slice(0, 12)} (${info.strategy}; ${info.target} was ${info.previousCommit.slice(0, 12)}).`, now, { workerId })],
   };
 }
@@ -97,4 +98,25 @@ export function followUpStarted(run: PanelRun, workerId: string, runtime: Worker
   if (!found) throw new Error(`run ${run.id} has no worker ${workerId}`);
   const first = message.split("\n")[0]!.slice(0, 200);
   return { run: settle({ ...run, workers }, now), events: [makeEvent("followup_requested", `Changes requested from ${found.label}: ${first}`, now, { workerId, path: found.mailboxPath })] };
+}
+
+/** The merge journal: what a merge is about to do, recorded before any ref or working tree changes. */
+export function mergeStarted(run: PanelRun, intent: MergeIntent): Transition {
+  if (run.mergeJournal) throw new Error(`run ${run.id} has a merge under way already (${run.mergeJournal.id})`);
+  return { run: { ...run, mergeJournal: intent, updatedAt: intent.startedAt }, events: [] };
+}
+
+/** A merge that changed nothing after all (git refused, the target moved): the journal entry goes. */
+export function mergeAbandoned(run: PanelRun, id: string, now: string): Transition {
+  if (run.mergeJournal?.id !== id) return { run, events: [] };
+  const { mergeJournal: _gone, ...rest } = run;
+  return { run: { ...rest, updatedAt: now }, events: [] };
+}
+
+/** Recovery after an interrupted merge that did not move the target: the journal goes, with what was done, in words. */
+export function mergeRolledBack(run: PanelRun, id: string, message: string, now: string): Transition {
+  const intent = run.mergeJournal;
+  if (intent?.id !== id) return { run, events: [] };
+  const { mergeJournal: _gone, ...rest } = run;
+  return { run: { ...rest, updatedAt: now }, events: [makeEvent("merge_recovered", message, now, { workerId: intent.workerId })] };
 }

@@ -118,10 +118,14 @@ describe("merge preview and merge with real git", () => {
     expect(events(run.eventLogPath).filter((e) => e.type === "worker_merged").map((e) => e.workerId)).toEqual([w.id]);
     expect(panel.dbh.sqlite.prepare("select type from events where run_id = ? order by seq desc limit 1").get(run.id)).toEqual({ type: "worker_merged" });
     expect(await api.workers.merges({ runId: run.id, workerId: w.id })).toMatchObject([{ id: merged.mergeId, commit: merged.commit, previousCommit: before, target: "main", strategy: "squash" }]);
-    // Merging again: nothing to merge.
+    // Merging again: nothing to merge; a merge call is a no-op that says so (no second commit).
     const again = await api.workers.mergePreview({ runId: run.id, workerId: w.id });
     expect(again).toMatchObject({ clean: true, upToDate: true, canMerge: false });
-    await expectCode(api.workers.merge({ runId: run.id, workerId: w.id }), "PRECONDITION_FAILED");
+    const twice = await api.workers.merge({ runId: run.id, workerId: w.id });
+    expect(twice).toMatchObject({ alreadyMerged: true, commit: merged.commit, mergeId: merged.mergeId });
+    expect(twice.message).toContain("already on main");
+    expect(git(repo, "rev-parse", "main").trim()).toBe(merged.commit);
+    expect(await api.workers.merges({ runId: run.id, workerId: w.id })).toHaveLength(1);
     // A viewer may preview but not merge.
     const viewer = callerFor(h.panel, "viewer");
     await viewer.workers.mergePreview({ runId: run.id, workerId: w.id });

@@ -7,13 +7,13 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import * as t from "../../../db/schema";
-import { commitsBetween, gitText } from "../../bridge/diff";
+import { COMMIT_ID, changedPaths, commitsBetween, gitBuffer, gitText } from "../../bridge/diff";
 import { commitTree, mergeTrees, moveBranch, treeOf } from "../../bridge/merge";
 import { PanelError } from "../../core/errors";
 import { createId } from "../../core/ids";
-import type { PanelWorker } from "../../core/records";
-import { changeRun } from "../door";
-import { workerMerged } from "../machine-review";
+import type { MergeIntent, PanelRun, PanelWorker } from "../../core/records";
+import { changeRun, type RunDoor } from "../door";
+import { mergeAbandoned, mergeStarted, workerMerged } from "../machine-review";
 import type { Panel } from "../panel";
 import { getRun } from "../runs/queries";
 import { ACTIVE, loadWorker, nowIso } from "./context";
@@ -21,6 +21,10 @@ import { buildPreview } from "./preview";
 import type { MergeInput } from "./schemas";
 
 export interface MergeOutcome {
+  /** The worker's change was on the target already (merged earlier): nothing was done now. */
+  alreadyMerged?: boolean;
+  /** What happened, in words. */
+  message?: string;
   mergeId: string;
   commit: string;
   target: string;
@@ -98,7 +102,10 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       throw new PanelError("CONFLICT", `merge refused: ${list.length} file(s) conflict with ${preview.target} (${list.slice(0, 10).join(", ")}${list.length > 10 ? ", …" : ""}); nothing was changed — see workers.mergePreview for the conflicts, merge other workers first or resolve them in the worker branch`);
     }
     if (preview.upToDate) {
-      throw new PanelError("PRECONDITION_FAILED", `nothing to merge: ${preview.target} already has ${worker.label}'s changes`);
+      // Merged before (perhaps just before a crash, before the record caught up)? Then say so.
+      const earlier = await findMergeOf(repo, preview.targetCommit, ctx.run, worker.id, preview.headCommit);
+      if (!earlier) throw new PanelError("PRECONDITION_FAILED", `nothing to merge: ${preview.target} already has ${worker.label}'s changes`);
+      return alreadyMerged(door, worker, preview.target, preview.headCommit, earlier);
     }
     let created: string[];
     try {
@@ -113,15 +120,25 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       throw identityError(error) ?? error;
     }
     const commit = created[created.length - 1]!;
+    // The journal first, synced to the disk: a crash from here on is recovered at the next start
+    // (review/recover.ts) to exactly "before" or exactly "merged".
+    const mergeId = createId("merge");
+    const checkout = preview.checkout?.path;
+    const intent: MergeIntent = {
+      id: mergeId, workerId: worker.id, target: preview.target, strategy, oldCommit: preview.targetCommit, newCommit: commit, commits: created,
+      workerHead: preview.headCommit, movedBy: checkout ? "checkout" : "update-ref", ...(checkout ? { checkout } : {}),
+      paths: checkout ? [...(await changedPaths(repo, preview.targetCommit, commit))].sort() : [], startedAt: nowIso(),
+    };
+    await door.apply((run) => mergeStarted(run, intent), undefined, { durable: true });
     const moved = await moveBranch(repo, preview.target, commit, preview.targetCommit, `longtable-panel: merge ${worker.id} of ${ctx.run.id} (${strategy})`);
     if (!moved.ok) {
+      await door.apply((run) => mergeAbandoned(run, mergeId, nowIso()));
       if (moved.reason === "moved") {
         throw new PanelError("CONFLICT", `${moved.message}: nothing was changed — preview again and merge`);
       }
       throw new PanelError("PRECONDITION_FAILED", `git refused to update ${preview.target} in ${moved.checkout}: ${moved.message} — nothing was changed; commit or stash the local changes to those files, then merge again`);
     }
     const at = nowIso();
-    const mergeId = createId("merge");
     const next = await door.apply((run) => workerMerged(run, worker.id, { id: mergeId, commit, target: preview.target, previousCommit: preview.targetCommit, strategy, workerHead: preview.headCommit }, at));
     return {
       mergeId,
@@ -136,6 +153,36 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       worker: next.workers.find((x) => x.id === worker.id)!,
     };
   });
+}
+
+/**
+ * A squash commit on the target that merged this worker head of this run (its trailers say so),
+ * since the run was created. Undefined when there is none.
+ */
+async function findMergeOf(repo: string, target: string, run: PanelRun, workerId: string, head: string): Promise<{ commit: string; parent: string } | undefined> {
+  const recorded = run.merges?.filter((m) => m.workerId === workerId && m.workerHead === head).at(-1);
+  if (recorded && (await gitBuffer(repo, ["merge-base", "--is-ancestor", recorded.commit, target])).code === 0) {
+    return { commit: recorded.commit, parent: recorded.previousCommit };
+  }
+  const r = await gitBuffer(repo, [
+    "log", "-n", "1", "--format=%H %P", "--fixed-strings", "--all-match", `--since=${run.createdAt}`,
+    `--grep=LongTable-Run: ${run.id}`, `--grep=LongTable-Worker: ${workerId}`, `--grep=LongTable-Head: ${head}`, target, "--",
+  ]);
+  const [commit, parent] = r.stdout.toString("utf8").trim().split(" ");
+  return r.code === 0 && commit && parent && COMMIT_ID.test(commit) ? { commit, parent } : undefined;
+}
+
+/** The no-op of merging a worker that was merged already: recorded now if the record had not caught up. */
+async function alreadyMerged(door: RunDoor, worker: PanelWorker, target: string, head: string, earlier: { commit: string; parent: string }): Promise<MergeOutcome> {
+  const known = door.current.merges?.find((m) => m.workerId === worker.id && m.commit === earlier.commit);
+  const mergeId = known?.id ?? createId("merge");
+  const next = known ? door.current : await door.apply((run) => workerMerged(run, worker.id, { id: mergeId, commit: earlier.commit, target, previousCommit: earlier.parent, strategy: "squash", workerHead: head }, nowIso()));
+  return {
+    alreadyMerged: true,
+    message: `${worker.label}'s change is already on ${target} (merged as ${earlier.commit.slice(0, 12)}); nothing was done`,
+    mergeId, commit: earlier.commit, target, previousCommit: earlier.parent, strategy: known?.strategy ?? "squash", commits: [earlier.commit],
+    movedBy: "update-ref", checkout: null, workerHead: head, worker: next.workers.find((x) => x.id === worker.id)!,
+  };
 }
 
 /** Every recorded merge of a run (newest first), optionally of one worker. */
