@@ -39,19 +39,29 @@ export function sessionNameFor(runId: string): string {
   return name;
 }
 
+/**
+ * Runs a tmux argv (binary first) somewhere: on this machine by default, or on an SSH host
+ * (server/bridge/ssh/transport.ts). Never throws; a failure to reach the machine at all is thrown
+ * by the SSH transport as HostUnreachableError, so no caller mistakes an outage for a dead pane.
+ */
+export type TmuxExec = (argv: readonly string[], timeoutMs: number) => Promise<TmuxResult>;
+
+export const localTmuxExec: TmuxExec = (argv, timeoutMs) =>
+  new Promise((resolve) => {
+    const child = execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 127) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+
 export class Tmux {
-  constructor(public readonly socket: string, private readonly bin = "tmux") {
+  constructor(public readonly socket: string, private readonly bin = "tmux", private readonly exec: TmuxExec = localTmuxExec) {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(socket)) throw new Error(`invalid tmux socket name ${JSON.stringify(socket)}`);
   }
 
   run(args: readonly string[], timeoutMs = 10_000): Promise<TmuxResult> {
-    return new Promise((resolve) => {
-      const child = execFile(this.bin, ["-L", this.socket, "-f", "/dev/null", ...args], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 127) : 0;
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
+    return this.exec([this.bin, "-L", this.socket, "-f", "/dev/null", ...args], timeoutMs);
   }
 
   async ok(args: readonly string[]): Promise<string> {
@@ -61,11 +71,7 @@ export class Tmux {
   }
 
   async version(): Promise<string | undefined> {
-    const r = await new Promise<TmuxResult>((resolve) => {
-      execFile(this.bin, ["-V"], { timeout: 5000, encoding: "utf8" }, (error, stdout, stderr) =>
-        resolve({ code: error ? 1 : 0, stdout, stderr }),
-      );
-    });
+    const r = await this.exec([this.bin, "-V"], 5000);
     return r.code === 0 ? r.stdout.trim() : undefined;
   }
 

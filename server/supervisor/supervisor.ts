@@ -16,6 +16,7 @@ import { agentFor } from "../agents/registry";
 import { workerLayout } from "../bridge/layout";
 import type { PaneInfo } from "../bridge/tmux";
 import { sessionNameFor } from "../bridge/tmux";
+import { isUnreachable, type WorkerTransport } from "../bridge/transport/types";
 import type { PanelRun, PanelWorker } from "../core/records";
 import { changeRun, type ActivityRow, type RunDoor } from "../panel/door";
 import { workerFailed, workerPatched, workerResult } from "../panel/machine";
@@ -23,6 +24,7 @@ import type { Panel } from "../panel/panel";
 import { applyForeignResults, readForeignResults } from "../panel/runs/foreign";
 import { findRun } from "../panel/runs/queries";
 import { discoverNewRuns } from "../panel/runs/rebuild";
+import { localTransport, transportFor } from "../panel/transports";
 import { writeAggregateIfDone } from "./aggregate";
 import { reconcile } from "./reconcile";
 import { finishStepRan, readCommit, readResult } from "../bridge/worker-files";
@@ -95,7 +97,8 @@ export class Supervisor {
     await Promise.all(running.filter((id) => !runIds.includes(id)).map((id) => this.checkForeignRun(id)));
     if (runIds.length === 0) return;
     const takenAt = Date.now();
-    const panes = await this.panel.tmux.listPanes();
+    // One pane list for all the runs on this machine; workers elsewhere are listed per machine when checked.
+    const panes = await localTransport(this.panel).tmux.listPanes();
     await Promise.all(runIds.map((id) => this.checkRun(id, { panes, takenAt })));
   }
 
@@ -124,6 +127,7 @@ export class Supervisor {
     const p = changeRun(this.panel, runId, async (door) => {
       const running = door.current.workers.filter((x) => x.status === "running");
       for (const worker of running) {
+        transportFor(this.panel, worker).watch(door.current, worker);
         this.watchWorker(door.current, worker);
         await this.ingestActivity(door, worker.id);
       }
@@ -133,8 +137,14 @@ export class Supervisor {
       if (unfinished.length > 0) {
         // A snapshot older than a launch that happened while we waited for the lock is stale.
         const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
-        const livePanes = stale ? await this.panel.tmux.listPanes() : snapshot.panes;
-        for (const id of unfinished) await this.checkPane(door, id, livePanes);
+        const lists = new Map<WorkerTransport, PaneInfo[] | undefined>();
+        for (const id of unfinished) {
+          const transport = transportFor(this.panel, door.current.workers.find((x) => x.id === id)!);
+          if (!lists.has(transport)) lists.set(transport, transport.kind === "local" && !stale ? snapshot!.panes : await this.panesOf(transport));
+          const panes = lists.get(transport);
+          // An unreachable machine says nothing about its panes: its workers are never failed for the outage.
+          if (panes) await this.checkPane(door, id, panes, transport);
+        }
       }
       await writeAggregateIfDone(door.current);
     })
@@ -170,14 +180,30 @@ export class Supervisor {
     return true;
   }
 
+  /** The panes on `transport`'s machine; undefined when it cannot be reached. */
+  private async panesOf(transport: WorkerTransport): Promise<PaneInfo[] | undefined> {
+    try {
+      return await transport.tmux.listPanes();
+    } catch (error) {
+      if (isUnreachable(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** A running worker without a result: failed when its pane is dead or gone. */
-  private async checkPane(door: RunDoor, workerId: string, panes: PaneInfo[]): Promise<void> {
+  private async checkPane(door: RunDoor, workerId: string, panes: PaneInfo[], transport: WorkerTransport): Promise<void> {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return;
     const session = sessionNameFor(door.current.id);
     const pane = panes.find((p) => p.paneId === worker.runtime?.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
     if (pane && !pane.dead) return;
-    // Re-check: the launcher writes the result before its pane dies.
+    // Re-check: the launcher writes the result before its pane dies (a worker elsewhere: bring it here first).
+    try {
+      await transport.syncResult(door.current, worker);
+    } catch (error) {
+      if (isUnreachable(error)) return;
+      throw error;
+    }
     if (await this.applyResult(door, workerId)) return;
     const reason = pane
       ? `the worker's pane exited${pane.deadStatus !== undefined ? ` with status ${pane.deadStatus}` : ""} without writing a result`

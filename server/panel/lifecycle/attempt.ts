@@ -3,38 +3,42 @@
  * home and outbox, and its environment — all outside the worktree (in the worker's runtime folder)
  * except the environment, which goes to a 0600 file in the data dir because it may hold API keys.
  */
-import { existsSync } from "node:fs";
-import { lstat, mkdir, readFile, rename, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, sep } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { agentBinSetting, agentExtraArgs, agentFor } from "../../agents/registry";
-import { resolveExecutable } from "../../bridge/executable";
-import { commonGitDir, worktreeGit } from "../../bridge/git";
-import { agentEnvFile, attemptEventsPath, followUpPath, runsRoot, workerLayout, type WorkerLayout } from "../../bridge/layout";
-import { bridgeScriptPaths, envFileText, launcherScript } from "../../bridge/launcher";
-import { writeFileAtomic } from "../../bridge/run-files";
-import { writeFileAtomicSync } from "../../bridge/safe-fs.mjs";
-import { bwrapArgs, sandboxStatus, type SandboxStatus } from "../../bridge/sandbox";
+import { applyFileOps } from "../../bridge/file-ops.mjs";
+import { attemptEventsPath, followUpPath, runLayout, runsRoot, workerLayout, type WorkerLayout } from "../../bridge/layout";
+import { envFileText, launcherScript } from "../../bridge/launcher";
+import { bwrapArgs, type SandboxStatus } from "../../bridge/sandbox";
 import { workerTaskText } from "../../bridge/task";
+import type { FileOp, WorkerTransport } from "../../bridge/transport/types";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
 import type { Panel } from "../panel";
+import { localTransport, transportFor } from "../transports";
 
-/** Environment names every agent gets from the panel's own environment (besides LONGTABLE_AGENT_ENV). */
+/** Environment names every agent gets from its machine's environment (besides LONGTABLE_AGENT_ENV). */
 const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME", "CODEX_HOME"];
 
-/** The agent's environment: the base names, the names listed in LONGTABLE_AGENT_ENV, and its private home. */
-export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const names = new Set(BASE_ENV);
-  for (const n of (env.LONGTABLE_AGENT_ENV ?? "").split(",")) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n.trim())) names.add(n.trim());
+/**
+ * The agent's environment: the base names from the environment of the machine it runs on, the
+ * names listed in LONGTABLE_AGENT_ENV from the panel's own (an API key set where the panel runs
+ * reaches agents on every host), and its private home.
+ */
+export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env, panelEnv: NodeJS.ProcessEnv = env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const n of names) if (env[n] !== undefined) out[n] = env[n]!;
+  for (const n of BASE_ENV) if (env[n] !== undefined) out[n] = env[n]!;
+  for (const raw of (panelEnv.LONGTABLE_AGENT_ENV ?? "").split(",")) {
+    const n = raw.trim();
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && panelEnv[n] !== undefined) out[n] = panelEnv[n]!;
+  }
   return { ...out, ...extra };
 }
 
-/** The panel's sandbox as the launch will use it; throws when LONGTABLE_SANDBOX=bwrap and it does not work. */
-export async function launchSandbox(panel: Panel): Promise<SandboxStatus> {
-  const status = await sandboxStatus(panel.config.sandbox);
+/** The panel's sandbox as the launch will use it (on the worker's machine); throws when LONGTABLE_SANDBOX=bwrap and it does not work. */
+export async function launchSandbox(panel: Panel, transport: WorkerTransport = localTransport(panel)): Promise<SandboxStatus> {
+  const status = await transport.sandbox(panel.config.sandbox);
   if (status.mode === "bwrap" && !status.active) {
-    throw new Error(`LONGTABLE_SANDBOX=bwrap but the panel's sandbox is not available: ${status.reason ?? "unknown reason"}${status.fix ? ` (${status.fix})` : ""}`);
+    throw new Error(`LONGTABLE_SANDBOX=bwrap but the panel's sandbox is not available${transport.kind === "ssh" ? ` on ${transport.describe()}` : ""}: ${status.reason ?? "unknown reason"}${status.fix ? ` (${status.fix})` : ""}`);
   }
   return status;
 }
@@ -46,53 +50,64 @@ export interface AttemptInput {
 }
 
 /**
- * Write everything one turn needs and return the command the worker's tmux window runs.
- * The caller has moved a CLI worker's runtime out of its worktree first (runtimeLayout "panel").
+ * Write everything one turn needs — on the machine the worker runs on, through its transport —
+ * and return the command the worker's tmux window runs. The caller has moved a CLI worker's
+ * runtime out of its worktree first (runtimeLayout "panel").
  */
 export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelWorker, input: AttemptInput): Promise<{ argv: string[]; cwd: string }> {
   if (worker.runtimeLayout !== "panel") throw new Error(`${worker.id} still has its runtime files in the LongTable CLI's layout; move them out first`);
-  const repo = run.workingDirectory;
-  const layout = workerLayout(repo, run.id, worker.id);
+  const transport = transportFor(panel, worker);
+  // Paths on the worker's machine: derived from its repository root there (the leader checkout, or a host's clone).
+  const root = transport.root(run);
+  const runFiles = runLayout(root, run.id);
+  const layout = workerLayout(root, run.id, worker.id);
   const agent = agentFor(worker.agent);
   const attempt = (worker.attempt ?? 0) + 1;
-  await mkdir(layout.outboxDir, { recursive: true, mode: 0o700 });
-  await mkdir(layout.agentHomeDir, { recursive: true, mode: 0o700 });
-  await clearAttemptFiles(layout, worker.attempt ?? 0);
-  await writeFileAtomic(layout.taskPath, workerTaskText(run, worker, input.brief));
+  const ops: FileOp[] = [
+    { op: "mkdir", path: layout.outboxDir, mode: 0o700 },
+    { op: "mkdir", path: layout.agentHomeDir, mode: 0o700 },
+    ...attemptClearOps(layout, worker.attempt ?? 0),
+    { op: "writeIfMissing", path: runFiles.outputSchemaPath, data: `${JSON.stringify(PANEL_WORKER_OUTPUT_SCHEMA, null, 2)}\n` },
+    { op: "write", path: layout.taskPath, data: workerTaskText(run, { ...worker, worktreePath: layout.worktreePath }, input.brief) },
+  ];
   let promptPath = layout.taskPath;
   if (input.followUp) {
     promptPath = followUpPath(layout, attempt);
-    await writeFileAtomic(promptPath, input.followUp.text);
+    ops.push({ op: "write", path: promptPath, data: input.followUp.text });
   }
-  if (!existsSync(layout.mailboxPath)) await writeFileAtomic(layout.mailboxPath, "");
+  ops.push({ op: "writeIfMissing", path: layout.mailboxPath, data: "" });
 
-  const wt = await worktreeGit(repo, layout.worktreePath);
-  if (!wt) throw new Error(`the worktree ${layout.worktreePath} is not registered in the repository`);
-  const bin = resolveExecutable(agentBinSetting(agent, panel.config.agentBins));
-  if (!bin) throw new Error(`${agentBinSetting(agent, panel.config.agentBins)} was not found (${agent.label}); install it or set ${agent.binSetting.env}`);
-  const sandbox = await launchSandbox(panel);
+  const [gitDir, facts, sandbox] = await Promise.all([
+    transport.worktreeGitDir(root, layout.worktreePath),
+    transport.facts(),
+    launchSandbox(panel, transport),
+  ]);
+  if (!gitDir) throw new Error(`the worktree ${layout.worktreePath} is not registered in the repository${transport.kind === "ssh" ? ` on ${transport.describe()}` : ""}`);
+  const setting = agentBinSetting(agent, transport.kind === "local" ? panel.config.agentBins : transport.agentBins ?? {});
+  const bin = await transport.resolveBin(setting);
+  if (!bin) throw new Error(`${setting} was not found (${agent.label})${transport.kind === "ssh" ? ` on ${transport.describe()}: set the host's ${agent.id} binary` : `; install it or set ${agent.binSetting.env}`}`);
 
   // Inside the panel's sandbox the user's home is read-only: the agent gets a private home with a
   // copy of its login and config (nothing it writes reaches the user's own agent config).
   let homeEnv: Record<string, string> = {};
   if (sandbox.active) {
-    const home = agent.home(layout.agentHomeDir, process.env);
-    for (const d of home.dirs) await realDirIn(layout.agentHomeDir, d);
+    const home = agent.home(layout.agentHomeDir, facts.env);
+    for (const d of home.dirs) ops.push({ op: "realDir", base: layout.agentHomeDir, path: d });
     for (const c of home.copy) {
-      if (!existsSync(c.from)) continue;
-      await realDirIn(layout.agentHomeDir, dirname(c.to));
       // Replaces (never follows) whatever the agent left at the destination.
-      writeFileAtomicSync(c.to, await readFile(c.from), { mode: 0o600 });
+      ops.push({ op: "realDir", base: layout.agentHomeDir, path: dirname(c.to) }, { op: "copy", from: c.from, to: c.to, mode: 0o600 });
     }
     homeEnv = home.env;
   }
-  const envFile = agentEnvFile(panel.config.dataDir, run.id, worker.id);
-  await mkdir(dirname(envFile), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(envFile, envFileText(agentEnvironment(homeEnv)), 0o600);
+  const envFile = facts.envFile(run.id, worker.id);
+  ops.push(
+    { op: "mkdir", path: dirname(envFile), mode: 0o700 },
+    { op: "write", path: envFile, data: envFileText(agentEnvironment(homeEnv, facts.env, process.env)), mode: 0o600 },
+  );
 
   const args = agent.args({
     worktreePath: layout.worktreePath,
-    outputSchemaPath: run.outputSchemaPath,
+    outputSchemaPath: runFiles.outputSchemaPath,
     outputSchema: PANEL_WORKER_OUTPUT_SCHEMA as unknown as Record<string, unknown>,
     lastMessagePath: layout.lastMessagePath,
     resumeThreadId: input.followUp?.threadId,
@@ -103,13 +118,12 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   const sandboxArgv = sandbox.active
     ? [sandbox.bwrap!, ...bwrapArgs({
       worktree: layout.worktreePath,
-      gitCommonDir: await commonGitDir(repo),
-      hide: [dirname(runsRoot(repo)), panel.config.dataDir],
-      writable: [layout.outboxDir, layout.agentHomeDir, ...panel.config.sandboxWritable.filter((p) => existsSync(p))],
-      readable: [run.outputSchemaPath],
+      gitCommonDir: await transport.commonGitDir(root),
+      hide: [dirname(runsRoot(root)), ...facts.hidden],
+      writable: [layout.outboxDir, layout.agentHomeDir, ...facts.writable],
+      readable: [runFiles.outputSchemaPath],
     })]
     : undefined;
-  const scripts = bridgeScriptPaths(panel.config.root);
   const script = launcherScript({
     runId: run.id,
     workerId: worker.id,
@@ -119,7 +133,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     followUp: input.followUp ? { threadId: input.followUp.threadId } : undefined,
     agent: worker.agent,
     worktreePath: layout.worktreePath,
-    gitDir: wt.gitDir,
+    gitDir,
     paths: {
       promptPath,
       resultPath: layout.resultPath,
@@ -130,41 +144,43 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
       lastMessagePath: layout.lastMessagePath,
       envFile,
     },
-    stopFilePath: run.stopFilePath,
+    stopFilePath: runFiles.stopFilePath,
     agentBin: bin,
     agentArgs: args,
     sandbox: sandboxArgv,
-    nodeBin: process.execPath,
-    finishScript: scripts.finishScript,
-    paneViewScript: scripts.paneViewScript,
+    nodeBin: facts.nodeBin,
+    finishScript: facts.finishScript,
+    paneViewScript: facts.paneViewScript,
   });
-  await writeFileAtomic(layout.launcherPath, script, 0o700);
+  ops.push({ op: "write", path: layout.launcherPath, data: script, mode: 0o700 });
+  await transport.applyFiles(ops);
+  if (transport.kind !== "local") await clearLocalMirror(run, worker);
   return { argv: ["bash", layout.launcherPath], cwd: layout.runtimeDir };
 }
 
-/**
- * `dir` (inside `base`, the agent's writable private home) as a real directory: anything the agent
- * put on the way — a symlink to a folder elsewhere, a file — is removed first, so what the panel
- * writes there next lands inside the private home.
- */
-async function realDirIn(base: string, dir: string): Promise<void> {
-  const rel = relative(base, dir);
-  if (rel.startsWith("..") || isAbsolute(rel)) throw new Error(`${dir} is not inside ${base}`);
-  let cur = base;
-  for (const part of rel.split(sep).filter(Boolean)) {
-    cur = join(cur, part);
-    const st = await lstat(cur).catch(() => undefined);
-    if (st && !st.isDirectory()) await rm(cur, { recursive: true, force: true });
-    if (!st || !st.isDirectory()) await mkdir(cur, { mode: 0o700 });
-  }
+/** Before a turn: the previous attempt's event log is kept beside the new one; its result files go. */
+export function attemptClearOps(layout: WorkerLayout, previousAttempt: number): FileOp[] {
+  return [
+    ...(previousAttempt > 0 ? [{ op: "rename" as const, from: layout.agentEventsPath, to: attemptEventsPath(layout, previousAttempt) }] : []),
+    ...[layout.resultPath, layout.exitCodePath, layout.commitPath, join(layout.runtimeDir, "result.json.stdout"), layout.lastMessagePath].map((path) => ({ op: "rm" as const, path })),
+  ];
 }
 
-/** Before a turn: the previous attempt's event log is kept beside the new one; its result files go. */
+/** The same, for a worker's runtime folder on this machine. */
 export async function clearAttemptFiles(layout: WorkerLayout, previousAttempt: number): Promise<void> {
-  if (existsSync(layout.agentEventsPath) && previousAttempt > 0) {
-    await rename(layout.agentEventsPath, attemptEventsPath(layout, previousAttempt));
-  }
-  await Promise.all(
-    [layout.resultPath, layout.exitCodePath, layout.commitPath, join(layout.runtimeDir, "result.json.stdout"), layout.lastMessagePath].map((f) => rm(f, { force: true })),
-  );
+  applyFileOps(attemptClearOps(layout, previousAttempt));
+}
+
+/** Clear a worker's previous turn on its machine (and, for a worker elsewhere, in its local mirror). */
+export async function clearWorkerAttempt(panel: Panel, run: PanelRun, worker: PanelWorker): Promise<void> {
+  const transport = transportFor(panel, worker);
+  await transport.applyFiles(attemptClearOps(workerLayout(transport.root(run), run.id, worker.id), worker.attempt ?? 0));
+  if (transport.kind !== "local") await clearLocalMirror(run, worker);
+}
+
+/** The local mirror of a worker that runs elsewhere: its previous turn's files go, as on its machine. */
+async function clearLocalMirror(run: PanelRun, worker: PanelWorker): Promise<void> {
+  const local = workerLayout(run.workingDirectory, run.id, worker.id);
+  await mkdir(local.runtimeDir, { recursive: true, mode: 0o700 });
+  applyFileOps(attemptClearOps(local, worker.attempt ?? 0));
 }

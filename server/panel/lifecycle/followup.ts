@@ -3,9 +3,9 @@
  * follow-up turn (`codex exec resume <thread_id>`) in the same worktree and tmux window: a new
  * attempt, a new commit, a new result.
  */
-import { existsSync } from "node:fs";
 import { z } from "zod";
 import { agentFor } from "../../agents/registry";
+import { workerLayout } from "../../bridge/layout";
 import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
 import { sessionNameFor } from "../../bridge/tmux";
 import { PanelError } from "../../core/errors";
@@ -16,6 +16,7 @@ import { followUpStarted } from "../machine-review";
 import type { Panel } from "../panel";
 import { listRoles } from "../roles/catalog";
 import { getRun } from "../runs/queries";
+import { localTransport, transportFor } from "../transports";
 import { prepareAttempt } from "./attempt";
 import { moveRuntimeOut } from "./runtime";
 
@@ -56,11 +57,13 @@ export async function requestFollowUp(panel: Panel, input: FollowUpInput): Promi
     if (!agentFor(worker.agent).threadIdPattern.test(threadId)) {
       throw new PanelError("PRECONDITION_FAILED", `${worker.label}'s recorded thread id is not one its agent could have given; resume the run instead`);
     }
-    if (worker.cleanupStatus === "removed" || !existsSync(worker.worktreePath)) {
+    const transport = transportFor(panel, worker);
+    const worktreeThere = workerLayout(transport.root(door.current), door.current.id, worker.id).worktreePath;
+    if (worker.cleanupStatus === "removed" || !(await transport.exists(worktreeThere))) {
       throw new PanelError("PRECONDITION_FAILED", `${worker.label}'s worktree was removed; changes cannot be requested any more`);
     }
     if (door.current.bridgeStatus === "shutdown") throw new PanelError("CONFLICT", "the run was shut down");
-    if (door.current.status === "stopped" || door.current.status === "stop_requested" || existsSync(door.current.stopFilePath)) {
+    if (door.current.status === "stopped" || door.current.status === "stop_requested" || (await localTransport(panel).exists(door.current.stopFilePath))) {
       throw new PanelError("CONFLICT", "the run is stopped; resume it before requesting changes");
     }
     await moveRuntimeOut(door, [worker.id]);
@@ -69,19 +72,21 @@ export async function requestFollowUp(panel: Panel, input: FollowUpInput): Promi
     appendFileNoFollowSync(worker.mailboxPath, `${JSON.stringify({ id: createId("message"), createdAt: now, from: "researcher", kind: "followup", message: input.message, quotes: input.quotes ?? [] })}\n`);
     const brief = listRoles(panel).find((r) => r.id === worker!.role)?.brief ?? "";
     const { argv, cwd } = await prepareAttempt(panel, door.current, worker, { brief, followUp: { threadId, text: followUpText(worker, input) } });
-    const tmux = panel.tmux;
+    const tmux = transport.tmux;
     const session = sessionNameFor(door.current.id);
+    const where = transport.hostId ? { host: transport.hostId } : {};
     const panes = await tmux.listPanes();
     const pane = panes.find((p) => p.session === session && p.window === worker!.id);
     let runtime: WorkerRuntime;
     if (pane) {
       await tmux.respawn(pane.paneId, cwd, argv);
-      runtime = { ...worker.runtime, transport: "tmux", paneId: pane.paneId, session, window: worker.id, socket: tmux.socket, launchedAt: now };
+      runtime = { ...worker.runtime, transport: "tmux", paneId: pane.paneId, session, window: worker.id, socket: tmux.socket, launchedAt: now, ...where };
     } else {
       const opened = await tmux.openWindow(session, worker.id, cwd, argv);
-      runtime = { transport: "tmux", paneId: opened.paneId, session, window: worker.id, windowIndex: opened.windowIndex, socket: tmux.socket, launchedAt: now };
+      runtime = { transport: "tmux", paneId: opened.paneId, session, window: worker.id, windowIndex: opened.windowIndex, socket: tmux.socket, launchedAt: now, ...where };
     }
     await door.apply((run) => followUpStarted(run, worker!.id, runtime, input.message, now));
+    transport.watch(door.current, door.current.workers.find((x) => x.id === input.workerId)!);
   });
   return getRun(panel, input.runId).workers.find((x) => x.id === input.workerId)!;
 }

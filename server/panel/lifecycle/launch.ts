@@ -3,11 +3,10 @@
  * concurrency), the files of the first turn, and one tmux window each. Every state change goes
  * through the door; the caller holds the run open (changeRun).
  */
-import { agentBinSetting, agentFor } from "../../agents/registry";
-import { resolveExecutable } from "../../bridge/executable";
-import { runGit, workTreeTopLevel } from "../../bridge/git";
-import { sessionNameFor } from "../../bridge/tmux";
-import { leaderFacts, provisionWorktree, type ProvisionResult } from "../../bridge/worktree";
+import { agentFor } from "../../agents/registry";
+import { sessionNameFor, type PaneInfo } from "../../bridge/tmux";
+import type { WorkerTransport } from "../../bridge/transport/types";
+import { leaderFacts, type ProvisionResult } from "../../bridge/worktree";
 import { mapBounded } from "../../core/bounded";
 import { PanelError } from "../../core/errors";
 import type { PanelRun } from "../../core/records";
@@ -17,7 +16,8 @@ import { launchStarted, preflightFailed, workerAdopted, workerFailed, workerLaun
 import type { Panel } from "../panel";
 import { listRoles } from "../roles/catalog";
 import { getRun, type RunView } from "../runs/queries";
-import { launchSandbox, prepareAttempt } from "./attempt";
+import { byTransport, transportFor } from "../transports";
+import { prepareAttempt } from "./attempt";
 import { moveRuntimeOut } from "./runtime";
 
 export { PREFLIGHT_HELP } from "./preflight-help";
@@ -26,29 +26,17 @@ export const PROVISION_CONCURRENCY = 4;
 
 const nowIso = () => new Date().toISOString();
 
-/** What must be in place before anything is created: tmux, git, the members' agents, the sandbox when required. */
+/**
+ * What must be in place before anything is created, on every machine the workers run on: tmux,
+ * git, the members' agents, the sandbox when required (each transport checks its own machine).
+ */
 export async function preflight(panel: Panel, run: PanelRun, workerIds: readonly string[]): Promise<string[]> {
-  const tmux = panel.tmux;
-  // The tmux and git checks are independent: run them at the same time (same order of reasons).
-  const [tmuxFailure, gitFailure, sandboxFailure] = await Promise.all<string | undefined>([
-    (async () => {
-      if (!(await tmux.version())) return "tmux:unavailable";
-      if (!(await tmux.reachable()).ok) return "tmux:server-unreachable";
-      return undefined;
-    })(),
-    (async () => {
-      if ((await runGit("/", ["--version"])).code !== 0) return "git:unavailable";
-      if (!(await workTreeTopLevel(run.workingDirectory))) return "git:working-directory-unavailable";
-      return undefined;
-    })(),
-    launchSandbox(panel).then(() => undefined, () => "sandbox:unavailable"),
-  ]);
-  const failures: string[] = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined);
-  const agents = new Set(run.workers.filter((w) => workerIds.includes(w.id)).map((w) => w.agent));
-  for (const id of agents) {
-    if (!resolveExecutable(agentBinSetting(agentFor(id), panel.config.agentBins))) failures.push(`${id}:unavailable`);
-  }
-  return failures;
+  const groups = byTransport(panel, run, run.workers.filter((w) => workerIds.includes(w.id)));
+  const found = await Promise.all(groups.map(({ transport, workers }) => {
+    const agents = [...new Set(workers.map((w) => w.agent))].map((id) => agentFor(id));
+    return transport.preflight(run, agents, transport.kind === "local" ? panel.config.agentBins : transport.agentBins ?? {}, panel.config.sandbox);
+  }));
+  return [...new Set(found.flat())];
 }
 
 /** runs.launch: only a run this panel created, or one the user launches explicitly here. */
@@ -73,30 +61,38 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
   await moveRuntimeOut(door, workerIds);
   await door.apply((run) => launchStarted(run, workerIds, nowIso()));
   const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
-  const tmux = panel.tmux;
-  const [panes, leader] = await Promise.all([
-    tmux.listPanes(),
+  const launching = door.current.workers.filter((w) => workerIds.includes(w.id));
+  const transports = [...new Set(launching.map((w) => transportFor(panel, w)))];
+  const [paneLists, leader] = await Promise.all([
+    // One pane list per machine; a machine whose list fails has none to adopt.
+    Promise.all(transports.map((t) => t.tmux.listPanes().catch(() => [] as PaneInfo[]))),
     // Read once for every worker; when it fails, each worker reads (and reports) on its own.
     leaderFacts(door.current.workingDirectory).catch(() => undefined),
   ]);
+  const panesOf = new Map<WorkerTransport, PaneInfo[]>(transports.map((t, i) => [t, paneLists[i]!]));
 
   /** Record the provisioning, then open the worker's window (or adopt a live one). */
   const launch = async (workerId: string, p: ProvisionResult): Promise<void> => {
     const worker = () => door.current.workers.find((x) => x.id === workerId)!;
+    const transport = transportFor(panel, worker());
+    const tmux = transport.tmux;
     await door.apply((run) => workerProvisioned(run, workerId, p, nowIso()));
     try {
       const session = sessionNameFor(door.current.id);
-      const existing = panes.find((p) => p.session === session && p.window === workerId);
+      const existing = panesOf.get(transport)!.find((p) => p.session === session && p.window === workerId);
+      const where = transport.hostId ? { host: transport.hostId } : {};
       if (existing && !existing.dead) {
-        await door.apply((run) => workerAdopted(run, workerId, { transport: "tmux", paneId: existing.paneId, session, window: workerId, socket: tmux.socket }, nowIso()));
+        await door.apply((run) => workerAdopted(run, workerId, { transport: "tmux", paneId: existing.paneId, session, window: workerId, socket: tmux.socket, ...where }, nowIso()));
+        transport.watch(door.current, worker());
         return;
       }
       if (existing) await tmux.killPane(existing.paneId);
       const { argv, cwd } = await prepareAttempt(panel, door.current, worker(), { brief: briefs.get(worker().role) ?? "" });
       const { paneId, windowIndex } = await tmux.openWindow(session, workerId, cwd, argv);
       await door.apply((run) =>
-        workerLaunched(run, workerId, { transport: "tmux", paneId, session, window: workerId, windowIndex, socket: tmux.socket, launchedAt: nowIso() }, nowIso()),
+        workerLaunched(run, workerId, { transport: "tmux", paneId, session, window: workerId, windowIndex, socket: tmux.socket, launchedAt: nowIso(), ...where }, nowIso()),
       );
+      transport.watch(door.current, worker());
     } catch (error) {
       await door.apply((run) => workerFailed(run, workerId, "launch_failed", `launch failed: ${(error as Error).message}`, nowIso()));
     }
@@ -109,10 +105,9 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     let p: ProvisionResult;
     try {
-      p = await provisionWorktree({
-        repo: door.current.workingDirectory,
-        worktreePath: worker.worktreePath,
-        branch: worker.worktreeBranch,
+      p = await transportFor(panel, worker).provision({
+        run: door.current,
+        worker,
         knownBaseCommit: worker.baseCommit,
         serialize: (fn) => panel.locks.run(`git-worktree-add:${door.current.workingDirectory}`, fn),
         leader,

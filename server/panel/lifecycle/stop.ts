@@ -2,15 +2,16 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { workerLayout } from "../../bridge/layout";
+import { runLayout } from "../../bridge/layout";
 import { sessionNameFor } from "../../bridge/tmux";
-import { removeWorktreeIfClean } from "../../bridge/worktree";
 import { PanelError } from "../../core/errors";
+import type { PanelRun } from "../../core/records";
 import { changeRun, type RunDoor } from "../door";
 import { resumeRequested, shutdownDone, stopRequested, workersStopped, type CleanupOutcome } from "../machine";
 import type { Panel } from "../panel";
 import { getRun, type RunView } from "../runs/queries";
-import { clearAttemptFiles } from "./attempt";
+import { byTransport } from "../transports";
+import { clearWorkerAttempt } from "./attempt";
 import { launchWorkers } from "./launch";
 
 const nowIso = () => new Date().toISOString();
@@ -18,21 +19,45 @@ const nowIso = () => new Date().toISOString();
 export async function stopRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
     if (["completed", "blocked", "stopped"].includes(door.current.status) || door.current.status === "planned") return;
+    await assertMachinesReachable(panel, door.current, "stop the run");
     await finishStop(panel, door);
   });
   return getRun(panel, runId);
 }
 
-/** Stop file, stop_requested, kill the panes of unfinished workers (on the panel's socket only), stopped. */
+/** The run's stop-requested marker on every other machine its workers run on (the launcher there reads it). */
+async function markStoppedElsewhere(panel: Panel, run: PanelRun): Promise<void> {
+  for (const { transport } of byTransport(panel, run)) {
+    if (transport.kind === "local") continue;
+    const file = runLayout(transport.root(run), run.id).stopFilePath;
+    await transport.applyFiles([{ op: "mkdir", path: dirname(file) }, { op: "write", path: file, data: `${nowIso()}\n` }]);
+  }
+}
+
+/**
+ * Refuse, before anything changes, an action that needs every machine of the run while one is
+ * unreachable: its workers keep running there, and the action can be taken when it is back.
+ */
+async function assertMachinesReachable(panel: Panel, run: PanelRun, what: string): Promise<void> {
+  for (const { transport } of byTransport(panel, run)) {
+    if (transport.kind === "local") continue;
+    const r = await transport.tmux.reachable().catch((e: Error) => ({ ok: false, reason: e.message }));
+    if (!r.ok) throw new PanelError("PRECONDITION_FAILED", `${transport.describe()} cannot be reached (${r.reason ?? "no connection"}); its workers keep running there — ${what} when it is back (nothing was changed)`);
+  }
+}
+
+/** Stop file, stop_requested, kill the panes of unfinished workers (on the panels' sockets only), stopped. */
 export async function finishStop(panel: Panel, door: RunDoor): Promise<void> {
   await mkdir(dirname(door.current.stopFilePath), { recursive: true });
   await writeFile(door.current.stopFilePath, `${nowIso()}\n`, "utf8");
+  await markStoppedElsewhere(panel, door.current);
   if (door.current.status !== "stop_requested") await door.apply((run) => stopRequested(run, nowIso()));
-  const tmux = panel.tmux;
   const session = sessionNameFor(door.current.id);
-  const panes = await tmux.listPanes();
-  for (const worker of door.current.workers.filter((x) => x.status === "stop_requested")) {
-    for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.runtime?.paneId))) await tmux.killPane(p.paneId);
+  for (const { transport, workers } of byTransport(panel, door.current, door.current.workers.filter((x) => x.status === "stop_requested"))) {
+    const panes = await transport.tmux.listPanes();
+    for (const worker of workers) {
+      for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.runtime?.paneId))) await transport.tmux.killPane(p.paneId);
+    }
   }
   await door.apply((run) => workersStopped(run, nowIso()));
 }
@@ -46,10 +71,14 @@ export async function resumeRun(panel: Panel, runId: string): Promise<RunView> {
     if (door.current.bridgeStatus === "shutdown") {
       throw new PanelError("CONFLICT", "run was shut down; its worktrees are removed — create a new run instead");
     }
+    await assertMachinesReachable(panel, door.current, "resume the run");
     await rm(door.current.stopFilePath, { force: true });
+    for (const { transport } of byTransport(panel, door.current)) {
+      if (transport.kind !== "local") await transport.applyFiles([{ op: "rm", path: runLayout(transport.root(door.current), door.current.id).stopFilePath }]);
+    }
     const workers = door.current.workers.filter((x) => x.status !== "completed" && x.status !== "blocked");
     for (const w of workers) {
-      if (w.runtimeLayout === "panel") await clearAttemptFiles(workerLayout(door.current.workingDirectory, door.current.id, w.id), w.attempt ?? 0);
+      if (w.runtimeLayout === "panel") await clearWorkerAttempt(panel, door.current, w);
     }
     await door.apply((run) => resumeRequested(run, nowIso()));
     await launchWorkers(panel, door, workers.map((x) => x.id));
@@ -60,15 +89,20 @@ export async function resumeRun(panel: Panel, runId: string): Promise<RunView> {
 export async function shutdownRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
     if (door.current.bridgeStatus === "shutdown") return;
+    await assertMachinesReachable(panel, door.current, "shut the run down");
     await mkdir(dirname(door.current.stopFilePath), { recursive: true });
     await writeFile(door.current.stopFilePath, `${nowIso()}\n`, "utf8");
-    await panel.tmux.killSession(sessionNameFor(door.current.id));
+    await markStoppedElsewhere(panel, door.current);
     const outcomes: CleanupOutcome[] = [];
-    for (const worker of door.current.workers) {
-      if (worker.cleanupStatus === "removed") continue;
-      if (!existsSync(worker.worktreePath) && worker.cleanupStatus === "not_started") continue;
-      const r = await removeWorktreeIfClean(door.current.workingDirectory, worker.worktreePath);
-      outcomes.push({ workerId: worker.id, removed: r.removed, reason: r.reason });
+    for (const { transport, workers } of byTransport(panel, door.current)) {
+      await transport.tmux.killSession(sessionNameFor(door.current.id));
+      for (const worker of workers) {
+        if (worker.cleanupStatus === "removed") continue;
+        // Never provisioned (a worker elsewhere is only known to have a worktree once provisioned).
+        if (worker.cleanupStatus === "not_started" && (transport.kind !== "local" || !existsSync(worker.worktreePath))) continue;
+        const r = await transport.removeWorktree(door.current, worker, false);
+        outcomes.push({ workerId: worker.id, removed: r.removed, reason: r.reason });
+      }
     }
     await door.apply((run) => shutdownDone(run, outcomes, nowIso()));
   });

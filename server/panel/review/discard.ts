@@ -12,13 +12,14 @@ import { z } from "zod";
 import { commitsBetween, countCommits, gitBuffer, type CommitSummary } from "../../bridge/diff";
 import { checkoutOf } from "../../bridge/merge";
 import { ignoredPaths } from "../../bridge/status";
-import { listWorktrees, removeWorktree, removeWorktreeIfClean } from "../../bridge/worktree";
+import { listWorktrees, removeWorktree } from "../../bridge/worktree";
 import { PanelError } from "../../core/errors";
 import { branchFor } from "../../core/ids";
 import type { PanelWorker, WorkerMergeInfo } from "../../core/records";
 import { changeRun } from "../door";
 import { workerCleanedUp, workerDiscarded } from "../machine-review";
 import type { Panel } from "../panel";
+import { transportFor } from "../transports";
 import { ACTIVE, loadWorker, nowIso, resolveHead, workerBranchRef, type WorkerContext, type WorkerHead } from "./context";
 import { uncommittedPaths } from "./preview";
 import type { CleanupInput, DiscardInput, discardPreviewInputSchema } from "./schemas";
@@ -188,7 +189,7 @@ export async function cleanupWorker(panel: Panel, input: CleanupInput): Promise<
     }
     if (!isAbsolute(worker.worktreePath)) throw new PanelError("PRECONDITION_FAILED", "the worker's worktree path is not absolute; the run record may be damaged");
     if (input.deleteBranch) await assertBranchDeletable(ctx);
-    const r = await removeWorktreeIfClean(ctx.repo, worker.worktreePath);
+    const r = await transportFor(panel, worker).removeWorktree(ctx.run, worker, false);
     if (!r.removed) {
       throw new PanelError("PRECONDITION_FAILED", `the worktree was kept: ${r.reason ?? "removal failed"} (workers.discard removes it with its uncommitted changes)`);
     }

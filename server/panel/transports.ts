@@ -1,0 +1,37 @@
+/**
+ * Which transport a worker runs through (ARCHITECTURE.md §3 "Transports"): this machine, or the
+ * registered host its record names. One transport object per machine and panel.
+ */
+import { LocalTransport } from "../bridge/transport/local";
+import type { WorkerTransport } from "../bridge/transport/types";
+import type { PanelRun, PanelWorker } from "../core/records";
+import type { Panel } from "./panel";
+
+const locals = new WeakMap<Panel, LocalTransport>();
+
+/** Workers on this machine: worktrees of the leader's repository, windows on the panel's tmux socket. */
+export function localTransport(panel: Panel): WorkerTransport {
+  let t = locals.get(panel);
+  if (!t) {
+    t = new LocalTransport({ root: panel.config.root, dataDir: panel.config.dataDir, sandboxWritable: panel.config.sandboxWritable, tmux: panel.tmux });
+    locals.set(panel, t);
+  }
+  return t;
+}
+
+/** The transport of the machine `worker` runs on. */
+export function transportFor(panel: Panel, _worker: Pick<PanelWorker, "id">): WorkerTransport {
+  return localTransport(panel);
+}
+
+/** `workers` (default: the run's) grouped by the transport they run through, in first-seen order. */
+export function byTransport(panel: Panel, run: PanelRun, workers: readonly PanelWorker[] = run.workers): Array<{ transport: WorkerTransport; workers: PanelWorker[] }> {
+  const groups = new Map<WorkerTransport, PanelWorker[]>();
+  for (const w of workers) {
+    const t = transportFor(panel, w);
+    const list = groups.get(t) ?? [];
+    list.push(w);
+    groups.set(t, list);
+  }
+  return [...groups].map(([transport, list]) => ({ transport, workers: list }));
+}
