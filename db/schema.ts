@@ -112,3 +112,17 @@ export const customRoles = sqliteTable("custom_roles", {
   brief: text("brief").notNull(),
   createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
 });
+
+/**
+ * Worker hosts the user registered (ARCHITECTURE.md §3 "Transports"): an ssh destination and a
+ * clone of the repository there. The other settings (tmux socket, node and agent binaries, ssh
+ * options, sandbox folders) are one JSON column, validated by the hosts router's schema.
+ */
+export const hosts = sqliteTable("hosts", {
+  id: text("id").primaryKey(),
+  destination: text("destination").notNull(),
+  clonePath: text("clone_path").notNull(),
+  settings: text("settings", { mode: "json" }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

@@ -13,6 +13,7 @@
 import {
   AGENT_IDS, BRIDGE_STATUSES, CLEANUP_STATUSES, EXECUTION_STATES, RECORD_MODES, RUN_STATUSES, WORKER_STATUSES, type AgentId,
 } from "../core/enums";
+import { HOST_ID_PATTERN } from "../core/hosts";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN } from "../core/ids";
 import type { Decision, MergeIntent, MergeRecord, PanelRun, PanelWorker, RuntimeLayout } from "../core/records";
 import { deriveBridgeStatus } from "../core/status";
@@ -94,6 +95,8 @@ function normalizeWorker(repoPath: string, runId: string, w: Record<string, unkn
     agent: oneOf<AgentId>(AGENT_IDS, w.agent, "codex"),
     model: str(w.model, 200),
     runtimeLayout: layout,
+    // The host is a name the panel looks up among the hosts the user registered; anything else is dropped.
+    host: typeof w.host === "string" && HOST_ID_PATTERN.test(w.host) ? w.host : undefined,
     status: oneOf(WORKER_STATUSES, w.status, "pending"),
     executionState: oneOf(EXECUTION_STATES, w.executionState, "not_started"),
     cleanupStatus: oneOf(CLEANUP_STATUSES, w.cleanupStatus, "not_started"),

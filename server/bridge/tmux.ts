@@ -61,7 +61,9 @@ export class Tmux {
   }
 
   run(args: readonly string[], timeoutMs = 10_000): Promise<TmuxResult> {
-    return this.exec([this.bin, "-L", this.socket, "-f", "/dev/null", ...args], timeoutMs);
+    // -u: without a UTF-8 locale (an ssh session often has none) tmux writes the tab of our
+    // formats as "_"; with it, -F output is the same whatever the environment.
+    return this.exec([this.bin, "-u", "-L", this.socket, "-f", "/dev/null", ...args], timeoutMs);
   }
 
   async ok(args: readonly string[]): Promise<string> {

@@ -14,9 +14,10 @@ export interface Usage {
   costUsd?: number;
 }
 
-/** Where a worker runs: one tmux window on the panel's dedicated socket. */
+/** Where a worker runs: one tmux window on the panel's dedicated socket (on this machine, or on `host`). */
 export interface WorkerRuntime {
   transport: "tmux";
+  host?: string;
   paneId?: string;
   session?: string;
   window?: string;
@@ -41,6 +42,8 @@ export interface PanelWorker {
   agent: AgentId;
   /** The agent's model, when the member names one. */
   model?: string;
+  /** The registered host the worker runs on (ARCHITECTURE.md §3 "Transports"); absent: this machine. */
+  host?: string;
   /** Where this worker's runtime files are (the panel's own layout, or a CLI one: read only). */
   runtimeLayout: RuntimeLayout;
   status: WorkerStatus;

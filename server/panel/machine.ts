@@ -52,6 +52,8 @@ export interface MemberInput {
   role: RoleDefinition;
   agent: AgentId;
   model?: string;
+  /** A registered host the worker runs on (absent: this machine). */
+  host?: string;
 }
 
 export interface CreateRunInput {
@@ -78,6 +80,7 @@ export function createRunRecord(input: CreateRunInput): Transition {
       required: true,
       agent: member.agent,
       ...(member.model ? { model: member.model } : {}),
+      ...(member.host ? { host: member.host } : {}),
       runtimeLayout: "panel",
       status: "pending",
       executionState: "not_started",
@@ -222,7 +225,7 @@ export function workerLaunched(run: PanelRun, workerId: string, runtime: WorkerR
   }), now);
   return {
     run: settle(next, now),
-    events: [makeEvent("worker_launched", `Worker launched in tmux pane ${runtime.paneId} (${runtime.session}:${runtime.window}).`, now, { workerId, path: next.workers.find((w) => w.id === workerId)!.worktreePath })],
+    events: [makeEvent("worker_launched", `Worker launched in tmux pane ${runtime.paneId} (${runtime.session}:${runtime.window})${runtime.host ? ` on host ${runtime.host}` : ""}.`, now, { workerId, path: next.workers.find((w) => w.id === workerId)!.worktreePath })],
   };
 }
 

@@ -5,6 +5,7 @@
 import { LocalTransport } from "../bridge/transport/local";
 import type { WorkerTransport } from "../bridge/transport/types";
 import type { PanelRun, PanelWorker } from "../core/records";
+import { hostTransport } from "./hosts/registry";
 import type { Panel } from "./panel";
 
 const locals = new WeakMap<Panel, LocalTransport>();
@@ -19,9 +20,9 @@ export function localTransport(panel: Panel): WorkerTransport {
   return t;
 }
 
-/** The transport of the machine `worker` runs on. */
-export function transportFor(panel: Panel, _worker: Pick<PanelWorker, "id">): WorkerTransport {
-  return localTransport(panel);
+/** The transport of the machine `worker` runs on: the registered host its record names, else this machine. */
+export function transportFor(panel: Panel, worker: Pick<PanelWorker, "id" | "host">): WorkerTransport {
+  return worker.host ? hostTransport(panel, worker.host) : localTransport(panel);
 }
 
 /** `workers` (default: the run's) grouped by the transport they run through, in first-seen order. */

@@ -3,6 +3,7 @@ import { reposRouter } from "./routers/repos";
 import { rolesRouter } from "./routers/roles";
 import { runsRouter } from "./routers/runs";
 import { eventsRouter } from "./routers/events";
+import { hostsRouter } from "./routers/hosts";
 import { systemRouter } from "./routers/system";
 import { workersRouter } from "./routers/workers";
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   runs: runsRouter,
   workers: workersRouter,
   events: eventsRouter,
+  hosts: hostsRouter,
 });
 
 export type AppRouter = typeof appRouter;

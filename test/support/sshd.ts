@@ -36,6 +36,13 @@ export interface TestSshd {
   sshArgs(): string[];
   /** What sshd has logged so far (for failure messages). */
   log(): string;
+  /**
+   * Stop listening (the listener process is ended by pid): connections already open stay up, new
+   * ones are refused — a host that dropped off the network, as far as a new ssh can tell.
+   */
+  pause(): Promise<void>;
+  /** Listen again on the same port with the same keys and config. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -169,26 +176,35 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       ].join("\n"),
     );
 
-    const child = spawn(SSHD_BIN, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
-    child.stderr!.on("data", (c: Buffer) => (log += c.toString()));
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 20_000);
-      const check = () => {
-        if (/Server listening on 127\.0\.0\.1 port/.test(log)) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      };
-      child.stderr!.on("data", check);
-      child.once("exit", () => {
-        clearTimeout(timer);
-        resolve(false);
+    const listen = async (): Promise<ChildProcess | undefined> => {
+      const c = spawn(SSHD_BIN, ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "pipe"] });
+      let mine = "";
+      c.stderr!.on("data", (d: Buffer) => {
+        mine += d.toString();
+        log += d.toString();
       });
-    });
-    if (!ready) {
+      const up = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 20_000);
+        const check = () => {
+          if (/Server listening on 127\.0\.0\.1 port/.test(mine)) {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        };
+        c.stderr!.on("data", check);
+        c.once("exit", () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
+      });
+      if (up) return c;
+      await stopChild(c, "SIGKILL");
+      return undefined;
+    };
+    let child = await listen();
+    if (!child) {
       lastError = log;
-      await stopChild(child, "SIGKILL");
       if (/Bind to port|Address already in use/.test(log)) continue; // the port was taken meanwhile
       break;
     }
@@ -202,9 +218,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       configFile,
       sshArgs: () => ["-F", configFile],
       log: () => log,
+      pause: async () => {
+        if (child) await stopChild(child);
+        child = undefined;
+      },
+      resume: async () => {
+        if (child) return;
+        child = await listen();
+        if (!child) throw new Error(`the test sshd did not listen again on ${port}:\n${log.slice(-2000)}`);
+      },
       stop: () =>
         (stopped ??= (async () => {
-          await stopChild(child);
+          if (child) await stopChild(child);
           rmSync(dir, { recursive: true, force: true });
         })()),
     };

@@ -10,6 +10,7 @@ import { PANEL_WORKER_OUTPUT_SCHEMA, RUN_SCHEMA_DESCRIPTOR } from "../../core/re
 import { createThroughDoor } from "../door";
 import { createRunRecord, type MemberInput, type RecordPaths } from "../machine";
 import type { Panel } from "../panel";
+import { listHosts } from "../hosts/store";
 import { addRepo } from "../repos";
 import { resolveRoles } from "../roles/catalog";
 import { markOwned } from "./ownership";
@@ -39,11 +40,26 @@ export function recordPaths(repoPath: string, runId: string): RecordPaths {
   };
 }
 
+/**
+ * Where each member's worker runs: its own choice ("local" or a registered host), else — with
+ * placement "spread" — round-robin over this machine and every registered host, else here.
+ */
+export function placeMembers(panel: Panel, chosen: ReadonlyArray<string | undefined>, placement?: "local" | "spread"): Array<string | undefined> {
+  const registered = listHosts(panel).map((h) => h.id);
+  for (const h of chosen) {
+    if (h && h !== "local" && !registered.includes(h)) throw new PanelError("BAD_REQUEST", `host ${h} is not registered: add it on the Hosts page first, or place the member on this machine; nothing was created`);
+  }
+  const spread: Array<string | undefined> = [undefined, ...registered];
+  let next = 0;
+  return chosen.map((h) => (h === "local" ? undefined : h ?? (placement === "spread" ? spread[next++ % spread.length] : undefined)));
+}
+
 export async function createRun(panel: Panel, input: CreateRunInput): Promise<RunView> {
-  const repo = await addRepo(panel, input.repoPath);
   const wanted = input.members ?? (input.roles ?? []).map((role) => ({ role, agent: undefined as AgentId | undefined, model: undefined as string | undefined }));
+  const hosts = placeMembers(panel, wanted.map((m) => ("host" in m ? m.host : undefined)), input.placement);
+  const repo = await addRepo(panel, input.repoPath);
   const roles = resolveRoles(panel, wanted.map((m) => m.role));
-  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? "codex", ...(m.model ? { model: m.model } : {}) }));
+  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? "codex", ...(m.model ? { model: m.model } : {}), ...(hosts[i] ? { host: hosts[i] } : {}) }));
   const leaderHead = await headCommit(repo.path);
   if (!leaderHead) {
     throw new PanelError("PRECONDITION_FAILED", `${repo.path} has no commits yet: make a first commit, then create the run`);

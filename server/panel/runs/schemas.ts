@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { agentIdSchema, modeSchema, runStatusSchema } from "../../core/enums";
 import { repoIdSchema, roleIdSchema, runIdSchema } from "../../core/ids";
+import { hostIdSchema } from "../hosts/schemas";
 
 export const MAX_PROMPT_BYTES = 100 * 1024;
 export const MAX_MEMBERS = 32;
@@ -12,6 +13,8 @@ const memberSchema = z.object({
   agent: agentIdSchema.optional(),
   /** The agent's model (passed as its model option). */
   model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,99}$/, "a model name is letters, digits and . _ : / -").optional(),
+  /** Where the member's worker runs: a registered host, or "local" (this machine, the default). */
+  host: z.union([z.literal("local"), hostIdSchema]).optional(),
 });
 
 export const createRunInputSchema = z
@@ -27,6 +30,8 @@ export const createRunInputSchema = z
     /** The members with their agents (instead of `roles`). */
     members: z.array(memberSchema).max(MAX_MEMBERS, `at most ${MAX_MEMBERS} members`).optional(),
     mode: modeSchema,
+    /** "spread": members without a host of their own go round-robin over this machine and every registered host. */
+    placement: z.enum(["local", "spread"]).optional(),
   })
   .refine((v) => (v.roles?.length ?? 0) + (v.members?.length ?? 0) > 0, { message: "pick at least one role", path: ["roles"] })
   .refine((v) => !(v.roles?.length && v.members?.length), { message: "give roles or members, not both", path: ["members"] });
