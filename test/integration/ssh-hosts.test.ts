@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sessionNameFor } from "@/server/bridge/tmux";
 import { bridgeHarness, gitIn, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { startTestHost, type TestHost } from "../support/remote-host";
+import { waitFor } from "../support/wait";
 
 let h: BridgeHarness | undefined;
 let host: TestHost | undefined;
@@ -75,7 +76,117 @@ describe("workers on an SSH host (test sshd on 127.0.0.1, a separate clone and t
     // The agents on the host ran in the panel's sandbox there, with the host's panel folder and run folders hidden.
     const launcher = readFileSync(join(host.clone, ".longtable", "panel-runs", run.id, "workers", rev!.id, "launch.sh"), "utf8");
     expect(launcher).toContain("bwrap");
-    expect(launcher).toContain(`'--tmpfs' '${host.panelDir}'`);
-    expect(launcher).toContain(`'--tmpfs' '${join(host.clone, ".longtable")}'`);
+    // Hidden: an empty tmpfs over it (or over /tmp, where the test's folders are: the sandbox's /tmp is private).
+    const hidden = (dir: string) => launcher.includes(`'--tmpfs' '${dir.startsWith("/tmp/") ? "/tmp" : dir}'`) && !launcher.includes(`'--bind' '${dir}'`);
+    expect(hidden(host.panelDir)).toBe(true);
+    expect(hidden(join(host.clone, ".longtable"))).toBe(true);
+    expect(launcher).toContain(`'--bind' '${remoteWt}' '${remoteWt}'`);
+  });
+});
+
+describe("a host's connection drops mid-run", () => {
+  it("shows the host unreachable, fails no worker, keeps the workers running there, and brings their results when it is back", async () => {
+    h = await bridgeHarness({ "*": [] }, FILES);
+    const gate = join(h.dir, "gate");
+    const slow = (role: string, label: string) => [{ write: { path: `${role}.txt`, content: "x\n" } }, { shell: `while [ ! -f '${gate}' ]; do sleep 0.05; done` }, { result: resultFor(role, label) }];
+    writeFileSync(join(h.dir, "fake-codex-script.json"), JSON.stringify({ reviewer: slow("reviewer", "Reviewer"), editor: slow("editor", "Journal Editor") }));
+    host = await startTestHost(h.repo, { codex: h.codex }, [h.dir]);
+    const { api, repo } = h;
+    await api.hosts.add(host.input());
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "reviewer", host: "box" }, { role: "editor", host: "box" }] });
+    await api.runs.launch({ runId: created.id });
+    // Both run, and their activity reaches the panel through the tail.
+    await waitFor(async () => {
+      const items = (await api.workers.activity({ runId: created.id, workerId: created.workers[1]!.id })).items;
+      return items.some((i) => i.kind === "file_change");
+    }, "activity of the editor on the host", 30_000);
+    const up = (await api.hosts.list()).find((x) => x.id === "box")!.status;
+    expect(up.state).toBe("up");
+    expect(up.masterPid).toBeGreaterThan(0);
+
+    // The host drops off the network: nothing new can connect, and the shared connection dies.
+    await host.sshd.pause();
+    process.kill(up.masterPid!, "SIGTERM");
+    const down = await waitFor(async () => {
+      const s = (await api.hosts.list()).find((x) => x.id === "box")!.status;
+      return s.state === "unreachable" ? s : undefined;
+    }, "the host to show unreachable", 15_000);
+    expect(down.detail).toBeTruthy();
+    // The workers finish on the host meanwhile; the panel's checks see an unreachable host, not dead panes.
+    writeFileSync(gate, "go");
+    const remoteResult = (id: string) => join(host!.clone, ".longtable", "panel-runs", created.id, "workers", id, "result.json");
+    await waitFor(() => created.workers.every((w) => existsSync(remoteResult(w.id))), "the workers to finish on the host", 30_000);
+    for (let i = 0; i < 3; i++) await h.supervisor.tick();
+    const during = await api.runs.get({ runId: created.id });
+    expect(during.workers.map((w) => w.status)).toEqual(["running", "running"]);
+    expect((await api.workers.terminal({ runId: created.id, workerId: created.workers[0]!.id })).message).toMatch(/cannot be reached/);
+    // Still there in tmux on the host (kept after exit, remain-on-exit).
+    expect((await host.tmux.listPanes()).filter((p) => p.session === sessionNameFor(created.id))).toHaveLength(2);
+
+    // Back: the connection is made again, the tail resumes from the mirror, the results arrive.
+    await host.sshd.resume();
+    const run = await waitForRunStatus(h, created.id, ["completed", "failed", "blocked"], 45_000);
+    expect(run.status, JSON.stringify(run.workers.map((w) => [w.id, w.status, w.failureReason]))).toBe("completed");
+    for (const w of run.workers) expect(gitIn(repo, "show", "--name-only", "--format=", w.worktreeCommit!).trim()).toBe(`${w.role}.txt`);
+    const again = (await api.hosts.list()).find((x) => x.id === "box")!.status;
+    expect(again.state).toBe("up");
+    expect(again.masterPid).not.toBe(up.masterPid);
+    // Every agent event line arrived once (the mirror neither lost nor doubled any across the outage).
+    for (const w of run.workers) {
+      const local = readFileSync(join(repo, ".longtable", "panel-runs", run.id, "workers", w.id, "agent-events.jsonl"), "utf8");
+      const remote = readFileSync(join(host.clone, ".longtable", "panel-runs", run.id, "workers", w.id, "agent-events.jsonl"), "utf8");
+      expect(local).toBe(remote);
+    }
+  });
+});
+
+describe("stop, resume, follow-up and cleanup of workers on a host", () => {
+  it("stops a running worker there, resumes it, follows it up with a new commit, merges and cleans up its worktree there", async () => {
+    h = await bridgeHarness({ "*": [] }, FILES);
+    const gate = join(h.dir, "gate");
+    writeFileSync(join(h.dir, "fake-codex-script.json"), JSON.stringify({
+      reviewer: { runs: [
+        [{ write: { path: "a.txt", content: "a\n" } }, { shell: `while [ ! -f '${gate}' ]; do sleep 0.05; done` }, { result: resultFor("reviewer", "Reviewer") }],
+        [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("reviewer", "Reviewer") }],
+      ] },
+      followup: { reviewer: [{ write: { path: "c.txt", content: "c\n" } }, { result: resultFor("reviewer", "Reviewer", { summary: "followed up" }) }] },
+    }));
+    host = await startTestHost(h.repo, { codex: h.codex }, [h.dir]);
+    const { api, repo } = h;
+    await api.hosts.add(host.input());
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "reviewer", host: "box" }] });
+    const ref = { runId: created.id, workerId: created.workers[0]!.id };
+    await api.runs.launch({ runId: created.id });
+    await waitFor(async () => (await api.workers.activity(ref)).items.some((i) => i.kind === "file_change"), "the reviewer to start on the host", 30_000);
+
+    const stopped = await api.runs.stop({ runId: created.id });
+    expect(stopped.status).toBe("stopped");
+    const session = sessionNameFor(created.id);
+    expect((await host.tmux.listPanes()).filter((p) => p.session === session && !p.dead)).toEqual([]);
+    expect(existsSync(join(host.clone, ".longtable", "panel-runs", created.id, "stop-requested"))).toBe(true);
+
+    await api.runs.resume({ runId: created.id });
+    expect(existsSync(join(host.clone, ".longtable", "panel-runs", created.id, "stop-requested"))).toBe(false);
+    let run = await waitForRunStatus(h, created.id, ["completed", "failed", "blocked"], 45_000);
+    expect(run.status, JSON.stringify(run.workers.map((w) => [w.id, w.status, w.failureReason]))).toBe("completed");
+    expect(gitIn(repo, "ls-tree", "--name-only", run.workers[0]!.worktreeCommit!).split("\n")).toContain("b.txt");
+
+    await api.workers.followUp({ ...ref, message: "add c" });
+    run = await waitFor(async () => {
+      const r = await api.runs.get({ runId: created.id });
+      return r.workers[0]!.attempt === 3 && r.status === "completed" ? r : undefined;
+    }, "the follow-up to finish", 45_000);
+    const w = run.workers[0]!;
+    expect(gitIn(repo, "show", "--name-only", "--format=", w.worktreeCommit!).trim()).toBe("c.txt");
+    const since = await api.workers.diff({ ...ref, since: "previousAttempt" });
+    expect(since.files.map((f) => f.path)).toEqual(["c.txt"]);
+
+    await api.workers.merge({ ...ref, expectedHeadCommit: w.worktreeCommit! });
+    const remoteWt = join(host.clone, ".longtable", "panel-runs", created.id, "worktrees", w.id);
+    expect(existsSync(remoteWt)).toBe(true);
+    const cleaned = await api.workers.cleanup({ ...ref, deleteBranch: true });
+    expect(cleaned.removed).toBe(true);
+    expect(existsSync(remoteWt)).toBe(false);
+    expect(gitIn(repo, "branch", "--list", w.worktreeBranch).trim()).toBe("");
   });
 });

@@ -58,6 +58,7 @@ export async function finishStop(panel: Panel, door: RunDoor): Promise<void> {
     for (const worker of workers) {
       for (const p of panes.filter((p) => p.session === session && (p.window === worker.id || p.paneId === worker.runtime?.paneId))) await transport.tmux.killPane(p.paneId);
     }
+    transport.unwatchRun(door.current.id);
   }
   await door.apply((run) => workersStopped(run, nowIso()));
 }

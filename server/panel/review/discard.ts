@@ -51,15 +51,17 @@ export interface DiscardPreview {
   reasons: string[];
 }
 
-async function buildDiscardPreview(ctx: WorkerContext, deleteBranch: boolean): Promise<DiscardPreview> {
+async function buildDiscardPreview(panel: Panel, ctx: WorkerContext, deleteBranch: boolean): Promise<DiscardPreview> {
   const { repo, worker, base } = ctx;
   const head = await resolveHead(ctx);
   const ref = workerBranchRef(ctx);
+  // A worker on a host: its worktree is there (asked over SSH); its commits are here once fetched.
+  const elsewhere = worker.host ? await transportFor(panel, worker).leftovers(ctx.run, worker) : undefined;
   const [commits, commitList, dirty, ignored, branchExists] = await Promise.all([
     countCommits(repo, base, head.head),
     commitsBetween(repo, base, head.head, { limit: 50 }),
-    uncommittedPaths(head.worktree),
-    head.worktree ? ignoredPaths(head.worktree.workTree, head.worktree) : Promise.resolve([] as string[]),
+    worker.host ? Promise.resolve(elsewhere?.uncommitted ?? []) : uncommittedPaths(head.worktree),
+    worker.host ? Promise.resolve(elsewhere?.ignored ?? []) : head.worktree ? ignoredPaths(head.worktree.workTree, head.worktree) : Promise.resolve([] as string[]),
     ref ? gitBuffer(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", ref]).then((r) => r.code === 0) : Promise.resolve(false),
   ]);
   const reasons: string[] = [];
@@ -68,7 +70,7 @@ async function buildDiscardPreview(ctx: WorkerContext, deleteBranch: boolean): P
     runId: ctx.run.id,
     workerId: worker.id,
     worktreePath: worker.worktreePath,
-    worktreeExists: head.worktree !== undefined,
+    worktreeExists: worker.host ? elsewhere !== undefined : head.worktree !== undefined,
     branch: worker.worktreeBranch,
     branchExists,
     baseCommit: base,
@@ -89,7 +91,7 @@ async function buildDiscardPreview(ctx: WorkerContext, deleteBranch: boolean): P
 }
 
 export async function discardPreview(panel: Panel, input: z.infer<typeof discardPreviewInputSchema>): Promise<DiscardPreview> {
-  return buildDiscardPreview(await loadWorker(panel, input.runId, input.workerId), input.deleteBranch === true);
+  return buildDiscardPreview(panel, await loadWorker(panel, input.runId, input.workerId), input.deleteBranch === true);
 }
 
 /** Remove the worker's worktree folder, forcefully, only when it is a linked worktree of this repo inside the run directory. */
@@ -149,14 +151,17 @@ export async function discardWorker(panel: Panel, input: DiscardInput): Promise<
   const deleteBranch = input.deleteBranch === true;
   if (!input.confirm) {
     const ctx = await loadWorker(panel, input.runId, input.workerId);
-    return { discarded: false, preview: await buildDiscardPreview(ctx, deleteBranch), branchDeleted: false, worker: ctx.worker };
+    return { discarded: false, preview: await buildDiscardPreview(panel, ctx, deleteBranch), branchDeleted: false, worker: ctx.worker };
   }
   return changeRun(panel, input.runId, async (door) => {
     const ctx = await loadWorker(panel, input.runId, input.workerId);
-    const preview = await buildDiscardPreview(ctx, deleteBranch);
+    const preview = await buildDiscardPreview(panel, ctx, deleteBranch);
     if (!preview.canDiscard) throw new PanelError("CONFLICT", `${preview.reasons.join("; ")}; nothing was discarded`);
     if (deleteBranch) await assertBranchDeletable(ctx);
-    await forceRemoveWorktree(ctx);
+    if (ctx.worker.host) {
+      const r = await transportFor(panel, ctx.worker).removeWorktree(ctx.run, ctx.worker, true);
+      if (!r.removed) throw new PanelError("PRECONDITION_FAILED", `the worktree on host ${ctx.worker.host} could not be removed: ${r.reason ?? ""}`);
+    } else await forceRemoveWorktree(ctx);
     const branchDeleted = deleteBranch ? await deleteWorkerBranch(ctx) : false;
     const next = await door.apply((run) => workerDiscarded(run, ctx.worker.id, { branchDeleted, commits: preview.wouldLose.commits, uncommittedFiles: preview.uncommittedFiles }, nowIso()));
     return { discarded: true, preview, branchDeleted, worker: next.workers.find((x) => x.id === ctx.worker.id)! };
