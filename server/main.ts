@@ -17,6 +17,7 @@ import { closePanel, createPanel, installPanel, type Panel } from "./panel/panel
 import { addRepo } from "./panel/repos";
 import { reindexFromDisk } from "./panel/runs/rebuild";
 import { Supervisor } from "./supervisor/supervisor";
+import { recoverMerges } from "./panel/review/recover";
 
 export interface StartedServer {
   /** The panel's URL without the token (`http://<instance>.localhost:<port>/` on loopback). */
@@ -108,6 +109,10 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
       }
     }
     await reindexFromDisk(panel);
+    // Merges a crash interrupted are finished or rolled back before anything else runs git.
+    for (const r of await recoverMerges(panel).catch((error: Error) => [{ message: `merge recovery failed: ${error.message} — open Settings → Doctor and use Recover` }])) {
+      log(`[longtable-panel] ${r.message}`);
+    }
     const supervisor = new Supervisor(panel);
     panel.supervisor = supervisor;
     panel.closers.push(() => supervisor.stop());

@@ -12,6 +12,7 @@ import { LiveIndicator } from "./live-indicator";
 import { NotificationToggle } from "./notification-toggle";
 import { useRunsListLive } from "./use-runs-live";
 import { RelativeTime } from "./relative-time";
+import { RepoHealthNotice } from "./repo-health";
 import { EmptyState, ErrorNotice, Loading } from "./states";
 import { useSessionRole } from "./use-role";
 
@@ -66,6 +67,7 @@ export function RunsList() {
           ) : null}
         </div>
       </div>
+      <RepoHealthNotice repoId={repoId} />
 
       <form className="filters" role="search" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
         <div className="field field-inline">

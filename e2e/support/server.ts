@@ -48,6 +48,8 @@ export interface StartOptions {
   /** Listen on this Unix socket instead of TCP (--socket); `tunnelPort` becomes --port. */
   socket?: string;
   tunnelPort?: number;
+  /** Its own process group (the server and the git it runs), to be killed as one: process.kill(-pid). */
+  detached?: boolean;
 }
 
 /** A token of the length the server asks for (at least 32 characters). */
@@ -73,6 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       ...extraEnv,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
   });
   let output = "";
   const printedURL = await new Promise<string>((resolveURL, reject) => {

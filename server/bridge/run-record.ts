@@ -145,14 +145,16 @@ function normalizeJournal(v: unknown, workerIds: Set<string>): MergeIntent | und
   if (!v || typeof v !== "object") return undefined;
   const j = v as Record<string, unknown>;
   const commits = Array.isArray(j.commits) ? j.commits.filter((c): c is string => !!commitId(c)) : [];
-  const paths = Array.isArray(j.paths) ? j.paths.filter((p): p is string => typeof p === "string" && p.length > 0 && p.length < 4096 && !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\0")) : [];
+  const relPath = (p: unknown): p is string => typeof p === "string" && p.length > 0 && p.length < 4096 && !p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\0");
+  const paths = Array.isArray(j.paths) ? j.paths.filter(relPath) : [];
+  const newDirs = Array.isArray(j.newDirs) ? j.newDirs.filter(relPath) : [];
   if (typeof j.id !== "string" || !/^merge_[a-z0-9_]{4,40}$/.test(j.id) || typeof j.workerId !== "string" || !workerIds.has(j.workerId)) return undefined;
   if (!commitId(j.oldCommit) || !commitId(j.newCommit) || !commitId(j.workerHead) || typeof j.target !== "string") return undefined;
   if (j.movedBy !== "checkout" && j.movedBy !== "update-ref") return undefined;
   return {
     id: j.id, workerId: j.workerId, target: j.target.slice(0, 250), strategy: j.strategy === "commits" ? "commits" : "squash",
     oldCommit: j.oldCommit as string, newCommit: j.newCommit as string, commits, workerHead: j.workerHead as string,
-    movedBy: j.movedBy, ...(typeof j.checkout === "string" ? { checkout: j.checkout } : {}), paths, startedAt: iso(j.startedAt) ?? new Date(0).toISOString(),
+    movedBy: j.movedBy, ...(typeof j.checkout === "string" ? { checkout: j.checkout } : {}), paths, ...(newDirs.length ? { newDirs } : {}), startedAt: iso(j.startedAt) ?? new Date(0).toISOString(),
   };
 }
 

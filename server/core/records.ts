@@ -165,6 +165,8 @@ export interface MergeIntent {
   checkout?: string;
   /** Paths the checkout's update writes (both sides of a rename), repository-relative. */
   paths: string[];
+  /** Folders the checkout's update would create (absent when the merge started), deepest first. */
+  newDirs?: string[];
   startedAt: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * system.doctor: what the panel needs and how to get it — git, tmux, each agent (version and
  * readiness), and the sandbox agents run in (the panel's own, or, without it, the agent's own,
- * checked by a trial command).
+ * checked by a trial command), and each repository's git state (locked, a merge under way).
  */
 import { codexSandboxTrial } from "../agents/codex";
 import { agentBinSetting, availableAgents } from "../agents/registry";
@@ -9,6 +9,7 @@ import type { AgentCheck } from "../agents/types";
 import { firstLine, probe } from "../agents/probe";
 import { sandboxStatus } from "../bridge/sandbox";
 import type { Panel } from "./panel";
+import { repoHealth } from "./review/health";
 
 export interface ToolCheck {
   name: string;
@@ -30,11 +31,12 @@ export interface SandboxReport {
 export async function doctor(panel: Panel) {
   const { tmuxSocket, dataDir } = panel.config;
   const agents = availableAgents();
-  const [gitR, tmuxR, sandbox, agentChecks] = await Promise.all([
+  const [gitR, tmuxR, sandbox, agentChecks, repositories] = await Promise.all([
     probe("git", ["--version"]),
     probe("tmux", ["-V"]),
     sandboxStatus(panel.config.sandbox, true),
     Promise.all(agents.map((a) => a.doctor(agentBinSetting(a, panel.config.agentBins), process.env))),
+    repoHealth(panel),
   ]);
   const gitVersion = gitR.ok ? firstLine(gitR.out).replace(/^git version /, "") : undefined;
   const mergeTreeOk = gitVersion ? versionAtLeast(gitVersion, [2, 38]) : false;
@@ -83,6 +85,8 @@ export async function doctor(panel: Panel) {
     tmuxSocket,
     dataDir,
     defaultRepo: panel.config.defaultRepo ?? null,
+    /** Each repo's git state: a stale lock, the user's merge under way, an interrupted merge (with what to do). */
+    repositories,
   };
 }
 

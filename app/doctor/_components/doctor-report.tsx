@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
 import { CopyButton } from "@/app/_components/copy-button";
+import { RepoHealthNotice } from "@/app/_components/repo-health";
 import { ErrorNotice, InlineCode, Loading } from "@/app/_components/states";
 
 export function DoctorReport() {
@@ -98,6 +99,22 @@ export function DoctorReport() {
             To log in: <InlineCode text={d.codex.loginFix} />
           </p>
         ) : null}
+      </section>
+
+      <section aria-labelledby="repos-heading">
+        <h2 id="repos-heading">Repositories</h2>
+        {d.repositories.length === 0 ? (
+          <p className="muted">No repository added yet.</p>
+        ) : (
+          <ul className="plain-list" data-testid="doctor-repos">
+            {d.repositories.map((r) => (
+              <li key={r.repoId} data-ok={String(r.ok)}>
+                <code>{r.path}</code> — {r.ok ? "git works there" : `${r.problems.length} problem${r.problems.length === 1 ? "" : "s"} (below)`}
+              </li>
+            ))}
+          </ul>
+        )}
+        <RepoHealthNotice />
       </section>
 
       <section aria-labelledby="where-heading">

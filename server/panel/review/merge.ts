@@ -11,6 +11,7 @@ import { COMMIT_ID, changedPaths, commitsBetween, gitBuffer, gitText } from "../
 import { commitTree, mergeTrees, moveBranch, treeOf } from "../../bridge/merge";
 import { PanelError } from "../../core/errors";
 import { createId } from "../../core/ids";
+import { failpoint } from "../../core/failpoint";
 import type { MergeIntent, PanelRun, PanelWorker } from "../../core/records";
 import { changeRun, type RunDoor } from "../door";
 import { mergeAbandoned, mergeStarted, workerMerged } from "../machine-review";
@@ -18,6 +19,9 @@ import type { Panel } from "../panel";
 import { getRun } from "../runs/queries";
 import { ACTIVE, loadWorker, nowIso } from "./context";
 import { buildPreview } from "./preview";
+import { interruptedMerges } from "./health";
+import { newDirsFor } from "./recover";
+import { mergeBlockers } from "../../bridge/repo-state";
 import type { MergeInput } from "./schemas";
 
 export interface MergeOutcome {
@@ -87,6 +91,11 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
     if (strategy === "commits" && input.message !== undefined) {
       throw new PanelError("BAD_REQUEST", "message applies to squash merges only; the commits strategy keeps each commit's own message");
     }
+    const interrupted = interruptedMerges(panel, ctx.run.repoId);
+    if (interrupted.length > 0) {
+      const m = interrupted[0]!;
+      throw new PanelError("PRECONDITION_FAILED", `the merge of ${m.workerId} (run ${m.runId}) into ${m.target} was interrupted and is not recovered yet: nothing was changed — use Recover on the Runs page (or restart the panel), then merge`);
+    }
     const preview = await buildPreview(ctx, input.target);
     if (input.expectedTargetCommit && input.expectedTargetCommit !== preview.targetCommit) {
       throw new PanelError("CONFLICT", `${preview.target} moved since the preview (now ${preview.targetCommit.slice(0, 12)}, previewed ${input.expectedTargetCommit.slice(0, 12)}): nothing was changed — preview again and merge`);
@@ -107,6 +116,8 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       if (!earlier) throw new PanelError("PRECONDITION_FAILED", `nothing to merge: ${preview.target} already has ${worker.label}'s changes`);
       return alreadyMerged(door, worker, preview.target, preview.headCommit, earlier);
     }
+    const blockers = await mergeBlockers(repo, preview.target, preview.checkout?.path);
+    if (blockers.length > 0) throw new PanelError("PRECONDITION_FAILED", `merge refused, nothing was changed: ${blockers.join("; ")}`);
     let created: string[];
     try {
       if (strategy === "squash") {
@@ -120,6 +131,7 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       throw identityError(error) ?? error;
     }
     const commit = created[created.length - 1]!;
+    failpoint("merge:before-journal");
     // The journal first, synced to the disk: a crash from here on is recovered at the next start
     // (review/recover.ts) to exactly "before" or exactly "merged".
     const mergeId = createId("merge");
@@ -127,9 +139,14 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
     const intent: MergeIntent = {
       id: mergeId, workerId: worker.id, target: preview.target, strategy, oldCommit: preview.targetCommit, newCommit: commit, commits: created,
       workerHead: preview.headCommit, movedBy: checkout ? "checkout" : "update-ref", ...(checkout ? { checkout } : {}),
-      paths: checkout ? [...(await changedPaths(repo, preview.targetCommit, commit))].sort() : [], startedAt: nowIso(),
+      paths: [], startedAt: nowIso(),
     };
+    if (checkout) {
+      intent.paths = [...(await changedPaths(repo, preview.targetCommit, commit))].sort();
+      intent.newDirs = newDirsFor(checkout, intent.paths);
+    }
     await door.apply((run) => mergeStarted(run, intent), undefined, { durable: true });
+    failpoint("merge:journal-written");
     const moved = await moveBranch(repo, preview.target, commit, preview.targetCommit, `longtable-panel: merge ${worker.id} of ${ctx.run.id} (${strategy})`);
     if (!moved.ok) {
       await door.apply((run) => mergeAbandoned(run, mergeId, nowIso()));
@@ -138,6 +155,7 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       }
       throw new PanelError("PRECONDITION_FAILED", `git refused to update ${preview.target} in ${moved.checkout}: ${moved.message} — nothing was changed; commit or stash the local changes to those files, then merge again`);
     }
+    failpoint("merge:ref-moved");
     const at = nowIso();
     const next = await door.apply((run) => workerMerged(run, worker.id, { id: mergeId, commit, target: preview.target, previousCommit: preview.targetCommit, strategy, workerHead: preview.headCommit }, at));
     return {

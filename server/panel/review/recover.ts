@@ -6,9 +6,11 @@
  * - the target points at the new commit: git had updated the checkout and its index before it
  *   moved the ref, so the merge only needs recording;
  * - the target still points at the old commit: the interrupted checkout may have written some of
- *   the merge's files. Only files that are byte-identical to the merge's version go back (a file
- *   the merge added is removed, one it changed or deleted is restored); anything else is kept and
- *   named. The index was never replaced (git writes it last), so the checkout is as before;
+ *   the merge's files, and its index (git writes the files, then the index, then the ref). Only
+ *   files byte-identical to the merge's version go back (a file the merge added is removed, one it
+ *   changed or deleted is restored) — and so does the one file git was writing when it was killed,
+ *   whose bytes are the start of the merge's version; index entries at the merge's version go back
+ *   to the old one; anything else is kept and named;
  * - the target moved elsewhere (not by the panel): nothing is touched; the journal entry goes.
  *
  * A lock file is removed only when the journal shows the panel's git was working there, the lock
@@ -16,11 +18,12 @@
  * by a live git (the user's) is never removed. Every outcome is an event, in words.
  */
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import * as t from "../../../db/schema";
 import { gitBuffer } from "../../bridge/git";
+import { checkoutOf } from "../../bridge/merge";
 import { checkoutGitDir, gitProcessesIn, lockFiles } from "../../bridge/repo-state";
 import { writeFileAtomicSync } from "../../bridge/safe-fs.mjs";
 import type { MergeIntent, PanelRun } from "../../core/records";
@@ -33,56 +36,101 @@ import { isOwned } from "../runs/ownership";
 export interface RecoveryOutcome {
   runId: string;
   workerId: string;
-  outcome: "finished" | "rolled-back" | "target-moved" | "waiting";
+  outcome: "finished" | "rolled-back" | "target-moved" | "waiting" | "failed";
   message: string;
 }
 
 /** Runs with an unfinished merge journal (owned by this panel: a record found on disk is never acted on). */
-function journaled(panel: Panel): string[] {
+function journaled(panel: Panel, repoId?: string): string[] {
+  const pending = sql`json_extract(${t.runs.record}, '$.mergeJournal') is not null`;
   return panel.db
     .select({ id: t.runs.id })
     .from(t.runs)
-    .where(sql`json_extract(${t.runs.record}, '$.mergeJournal') is not null`)
+    .where(repoId === undefined ? pending : and(eq(t.runs.repoId, repoId), pending))
     .all()
     .map((r) => r.id);
 }
 
-export async function recoverMerges(panel: Panel): Promise<RecoveryOutcome[]> {
+/** Finish or roll back every interrupted merge (of one repo, or all): at start, and on repos.recover. */
+export async function recoverMerges(panel: Panel, repoId?: string): Promise<RecoveryOutcome[]> {
   const out: RecoveryOutcome[] = [];
-  for (const runId of journaled(panel)) {
+  for (const runId of journaled(panel, repoId)) {
     const outcome = await changeRun(panel, runId, async (door) => {
       const j = door.current.mergeJournal;
       if (!j || !isOwned(panel, runId, door.current.workingDirectory)) return undefined;
-      return recoverOne(door, j);
+      try {
+        return await recoverOne(door, j);
+      } catch (error) {
+        // The entry stays: the repo view reports it, and Recover (or the next start) tries again.
+        const message = `The interrupted merge of ${j.workerId} into ${j.target} could not be recovered yet: ${(error as Error).message} — fix that, then use Recover`;
+        return { runId, workerId: j.workerId, outcome: "failed" as const, message };
+      }
     });
     if (outcome) out.push(outcome);
   }
   return out;
 }
 
-type Entry = { mode: string; blob: string } | null;
-
-async function entryAt(repo: string, commit: string, path: string): Promise<Entry> {
-  const r = await gitBuffer(repo, ["ls-tree", "-z", "--full-tree", commit, "--", path], { env: { GIT_LITERAL_PATHSPECS: "1" } });
-  const m = /^(\d{6}) blob ([0-9a-f]+)\t/.exec(r.stdout.toString("utf8"));
-  return m ? { mode: m[1]!, blob: m[2]! } : null;
+interface Change {
+  path: string;
+  /** The path in the old and the new commit (null: absent), as git records it. */
+  before: { mode: string; blob: string } | null;
+  after: { mode: string; blob: string } | null;
 }
 
-/** The blob id git would give the file's bytes (sha1 or sha256, as the repository uses). */
+const ZERO = /^0+$/;
+
+/** What the merge changes, path by path: one `diff-tree` (not a git call per path). */
+async function changesOf(repo: string, j: MergeIntent): Promise<Change[]> {
+  const r = await gitBuffer(repo, ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", j.oldCommit, j.newCommit]);
+  if (r.code !== 0) throw new Error(`the merge's commits are not in the repository (${r.stderr.trim()})`);
+  const fields = r.stdout.toString("utf8").split("\0");
+  const want = new Set(j.paths);
+  const out: Change[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const m = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]/.exec(fields[i]!);
+    const path = fields[i + 1]!;
+    if (!m || !want.has(path)) continue;
+    const side = (mode: string, blob: string) => (ZERO.test(mode) || ZERO.test(blob) || mode === "160000" ? null : { mode, blob });
+    out.push({ path, before: side(m[1]!, m[3]!), after: side(m[2]!, m[4]!) });
+  }
+  return out;
+}
+
+/** The blob id git would give what is at `file` now (a file's bytes or a link's target; sha1 or sha256, as the repository uses). */
 function blobIdOf(file: string, like: string): string | undefined {
   try {
-    if (!lstatSync(file).isFile()) return undefined;
-    const data = readFileSync(file);
+    const st = lstatSync(file);
+    const data = st.isSymbolicLink() ? Buffer.from(readlinkSync(file)) : st.isFile() ? readFileSync(file) : undefined;
+    if (!data) return undefined;
     return createHash(like.length === 64 ? "sha256" : "sha1").update(`blob ${data.length}\0`).update(data).digest("hex");
   } catch {
     return undefined;
   }
 }
 
-async function restore(repo: string, file: string, e: NonNullable<Entry>): Promise<void> {
+async function restore(repo: string, file: string, e: NonNullable<Change["before"]>): Promise<void> {
   const r = await gitBuffer(repo, ["cat-file", "blob", e.blob]);
   if (r.code !== 0) throw new Error(`the old content of ${file} is not in the repository`);
-  writeFileAtomicSync(file, r.stdout, { mode: e.mode === "100755" ? 0o755 : 0o644 });
+  if (e.mode === "120000") {
+    rmSync(file, { force: true });
+    symlinkSync(r.stdout.toString("utf8"), file);
+  } else {
+    writeFileAtomicSync(file, r.stdout, { mode: e.mode === "100755" ? 0o755 : 0o644 });
+  }
+}
+
+/** Is the regular file at `file` a strict prefix of the blob (what git wrote before it was killed)? */
+async function partialWriteOf(repo: string, file: string, blob: string): Promise<boolean> {
+  let data: Buffer;
+  try {
+    if (!lstatSync(file).isFile()) return false;
+    data = readFileSync(file);
+  } catch {
+    return false;
+  }
+  const r = await gitBuffer(repo, ["cat-file", "blob", blob]);
+  return r.code === 0 && data.length < r.stdout.length && r.stdout.subarray(0, data.length).equals(data);
 }
 
 /** Remove now-empty folders from `dir` up to (not including) `root`. */
@@ -97,32 +145,95 @@ function pruneEmpty(root: string, dir: string): void {
   }
 }
 
+/** Folders of `paths` that do not exist in `checkout` yet (the checkout would create them), deepest first. */
+export function newDirsFor(checkout: string, paths: readonly string[]): string[] {
+  const known = new Map<string, boolean>();
+  const out: string[] = [];
+  for (const p of paths) {
+    for (let d = dirname(p); d !== "." && d !== "/"; d = dirname(d)) {
+      if (known.has(d)) break;
+      const exists = existsSync(join(checkout, d));
+      known.set(d, exists);
+      if (!exists) out.push(d);
+    }
+  }
+  return out.sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+}
+
+/** The checkout's index entries (stage 0) for `paths`: path → blob. */
+async function indexEntries(checkout: string): Promise<Map<string, string>> {
+  const r = await gitBuffer(checkout, ["ls-files", "-s", "-z"]);
+  const out = new Map<string, string>();
+  for (const rec of r.stdout.toString("utf8").split("\0")) {
+    const m = /^\d{6} ([0-9a-f]+) 0\t(.*)$/s.exec(rec);
+    if (m) out.set(m[2]!, m[1]!);
+  }
+  return out;
+}
+
+/**
+ * Undo what an interrupted `git merge --ff-only` wrote in the checkout: files byte-identical to the
+ * merge's version go back to the old commit's (or are removed), and index entries git had already
+ * switched (it writes the index after the files, before the ref) go back too. A file that differs
+ * from both versions is the user's: kept, and named.
+ */
 async function rollBackCheckout(repo: string, j: MergeIntent): Promise<{ removed: number; restored: number; kept: string[] }> {
   const checkout = j.checkout!;
+  const changes = await changesOf(repo, j);
+  const index = await indexEntries(checkout);
   let removed = 0;
   let restored = 0;
   const kept: string[] = [];
-  for (const path of j.paths) {
-    const [before, after] = await Promise.all([entryAt(repo, j.oldCommit, path), entryAt(repo, j.newCommit, path)]);
-    const file = join(checkout, path);
-    const now = existsSync(file) ? blobIdOf(file, (after ?? before)?.blob ?? "") : undefined;
-    if (after && now === after.blob) {
-      // written by the interrupted checkout
-      if (before) {
-        await restore(repo, file, before);
+  const indexInfo: string[] = [];
+  for (const c of changes) {
+    const file = join(checkout, c.path);
+    const like = (c.after ?? c.before)!.blob;
+    const now = blobIdOf(file, like);
+    if (c.after && now === c.after.blob) {
+      if (c.before) {
+        await restore(repo, file, c.before);
         restored++;
       } else {
         rmSync(file, { force: true });
         pruneEmpty(checkout, dirname(file));
         removed++;
       }
-    } else if (!after && before && !existsSync(file)) {
-      await restore(repo, file, before); // deleted by the interrupted checkout
+    } else if (!c.after && c.before && now === undefined && !existsSync(file)) {
+      await restore(repo, file, c.before); // deleted by the interrupted checkout
       restored++;
-    } else if (now !== undefined && now !== before?.blob) {
-      kept.push(path);
+    } else if (now !== undefined && now !== c.before?.blob) {
+      // Killed while writing this very file: its bytes are the start of the merge's version.
+      if (c.after && (await partialWriteOf(repo, file, c.after.blob))) {
+        if (c.before) {
+          await restore(repo, file, c.before);
+          restored++;
+        } else {
+          rmSync(file, { force: true });
+          pruneEmpty(checkout, dirname(file));
+          removed++;
+        }
+      } else {
+        kept.push(c.path);
+      }
+    }
+    const staged = index.get(c.path);
+    if (c.after ? staged === c.after.blob : staged === undefined && c.before) {
+      indexInfo.push(c.before ? `${c.before.mode} ${c.before.blob}\t${c.path}` : `0 ${"0".repeat(like.length)}\t${c.path}`);
     }
   }
+  if (indexInfo.length > 0) {
+    const r = await gitBuffer(checkout, ["update-index", "-z", "--index-info"], { input: indexInfo.join("\0") + "\0" });
+    if (r.code !== 0) throw new Error(`could not restore the index of ${checkout}: ${r.stderr.trim()}`);
+  }
+  // Folders the checkout created and left empty (killed after making one, or all its files went back).
+  for (const d of j.newDirs ?? []) {
+    try {
+      rmdirSync(join(checkout, d)); // only when empty
+    } catch {
+      // not empty (something of the user's, or kept above), or not there: leave it
+    }
+  }
+  await gitBuffer(checkout, ["update-index", "-q", "--refresh"]);
   return { removed, restored, kept };
 }
 
@@ -171,7 +282,9 @@ async function recoverOne(door: RunDoor, j: MergeIntent): Promise<RecoveryOutcom
   }
   if (current === j.oldCommit) {
     let done = "";
-    if (j.movedBy === "checkout" && j.checkout && existsSync(j.checkout)) {
+    // run.json is data: files are only put back in the checkout git itself says has the target.
+    const checkout = j.movedBy === "checkout" ? await checkoutOf(repo, j.target) : undefined;
+    if (checkout && j.checkout === checkout && existsSync(checkout)) {
       const r = await rollBackCheckout(repo, j);
       done = ` In ${j.checkout}, ${r.removed} file(s) the interrupted checkout had added were removed and ${r.restored} restored` +
         (r.kept.length ? `; ${r.kept.length} file(s) that differ from both versions were kept as they are (${r.kept.slice(0, 5).join(", ")}${r.kept.length > 5 ? ", …" : ""})` : "") + ".";

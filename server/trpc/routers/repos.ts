@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { addRepo, listRepos } from "../../panel/repos";
 import { indexRepoRuns } from "../../panel/runs/rebuild";
+import { repoHealth } from "../../panel/review/health";
+import { recoverMerges } from "../../panel/review/recover";
+import { repoIdSchema } from "../../core/ids";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 
 export const reposRouter = router({
@@ -12,5 +15,16 @@ export const reposRouter = router({
       // Its existing runs (the LongTable CLI's among them) are listed at once.
       const indexed = await indexRepoRuns(ctx.panel, repo);
       return { ...repo, runs: indexed.runs, rejected: indexed.rejected };
+    }),
+  /** What keeps git from working in each repo (stale lock, the user's merge under way, an interrupted merge) and what to do. */
+  status: viewerProcedure
+    .input(z.object({ repoId: repoIdSchema.optional() }).strict().optional())
+    .query(({ ctx, input }) => repoHealth(ctx.panel, input?.repoId)),
+  /** Finish or roll back merges a crash interrupted (as at start), then report the repos again. */
+  recover: operatorProcedure
+    .input(z.object({ repoId: repoIdSchema.optional() }).strict().optional())
+    .mutation(async ({ ctx, input }) => {
+      const recovered = await recoverMerges(ctx.panel, input?.repoId);
+      return { recovered, repos: await repoHealth(ctx.panel, input?.repoId) };
     }),
 });

@@ -183,7 +183,12 @@ export function MergePanel({ runId, worker, readOnly }: { runId: string; worker:
         ) : null}
       </section>
 
-      {outcome ? (
+      {outcome?.alreadyMerged ? (
+        <div className="notice notice-info" role="status" data-testid="merge-result" data-already-merged="true">
+          <p className="notice-title">Already merged</p>
+          <p>{outcome.message}</p>
+        </div>
+      ) : outcome ? (
         <div className="notice notice-ok" role="status" data-testid="merge-result">
           <p className="notice-title">
             Merged into {outcome.target}: <code title={outcome.commit} data-testid="merge-result-commit">{shortCommit(outcome.commit)}</code>
