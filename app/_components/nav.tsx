@@ -13,6 +13,7 @@ const LINKS = [
   { href: "/", label: "Runs", match: (p: string) => p === "/" || (p.startsWith("/runs/") && p !== "/runs/new") },
   { href: "/runs/new", label: "New run", match: (p: string) => p === "/runs/new", operatorOnly: true },
   { href: "/settings", label: "Roles", match: (p: string) => p.startsWith("/settings") },
+  { href: "/hosts", label: "Hosts", match: (p: string) => p.startsWith("/hosts") },
   { href: "/doctor", label: "Doctor", match: (p: string) => p.startsWith("/doctor") },
 ];
 

@@ -8,6 +8,7 @@ import type { PanelWorker } from "@/app/_lib/types";
 import type { LastActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
 import { Elapsed } from "./elapsed";
+import { WorkerHost } from "./worker-host";
 import { ReasonList } from "./reason-list";
 
 const KIND_LABEL: Record<string, string> = {
@@ -75,6 +76,12 @@ export function WorkerCard({
             ) : (
               <span className="muted">—</span>
             )}
+          </dd>
+        </div>
+        <div>
+          <dt>Runs on</dt>
+          <dd>
+            <WorkerHost host={worker.host} running={running} />
           </dd>
         </div>
         <div className="meta-wide">

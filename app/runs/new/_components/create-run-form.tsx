@@ -11,6 +11,7 @@ import { FieldErrors } from "@/app/_components/field-errors";
 import { MODES } from "@/app/_lib/enums";
 import { errorInfo, issuesFor } from "@/app/_lib/errors";
 import type { RoleOut } from "@/app/_lib/types";
+import { HostPlacement, type Placement } from "./host-placement";
 import { RepoAdder } from "./repo-adder";
 
 type Mode = (typeof MODES)[number];
@@ -29,6 +30,7 @@ export function CreateRunForm() {
   const [prompt, setPrompt] = useState("");
   const [pickedRoles, setPickedRoles] = useState<string[] | null>(null); // null: the catalog defaults
   const [mode, setMode] = useState<Mode>("review");
+  const [placement, setPlacement] = useState<Placement>({ mode: "local", hosts: {} });
 
   const create = useMutation(
     trpc.runs.create.mutationOptions({
@@ -64,7 +66,12 @@ export function CreateRunForm() {
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     if (create.isPending) return;
-    create.mutate({ repoPath: selectedRepo, prompt, roles: selectedRoles, mode });
+    const placed = placement.mode === "spread" || selectedRoles.some((r) => placement.hosts[r]);
+    create.mutate(
+      placed
+        ? { repoPath: selectedRepo, prompt, mode, placement: placement.mode, members: selectedRoles.map((role) => ({ role, ...(placement.hosts[role] ? { host: placement.hosts[role] } : {}) })) }
+        : { repoPath: selectedRepo, prompt, roles: selectedRoles, mode },
+    );
   }
 
   function promptKeys(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -175,6 +182,8 @@ export function CreateRunForm() {
           )}
           <FieldErrors id={`${ids}-roles-err`} messages={errs.roles} />
         </fieldset>
+
+        <HostPlacement roles={selectedRoles} value={placement} onChange={setPlacement} idBase={ids} />
 
         {/* Mode */}
         <div className="field">
