@@ -79,6 +79,6 @@ export async function fetchWorkerBranch(conn: SshConnection, repo: string, desti
     "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--upload-pack=git -c core.hooksPath=/dev/null upload-pack",
     address(destination, clonePath), `+refs/heads/${branch}:refs/heads/${branch}`,
   ], { env: sshEnv(conn) });
-  if (r.code !== 0) throw new Error(`fetching ${branch} from the host failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
+  if (r.code !== 0) throw new Error(`fetching ${branch} from the host failed: ${r.stderr.trim().split("\n").slice(-4).join(" ")}`);
   return (await gitOk(repo, ["rev-parse", "--verify", `refs/heads/${branch}^{commit}`])).trim();
 }

@@ -102,7 +102,10 @@ export class TailMirror {
     child.stdin!.on("error", () => undefined);
     child.stderr!.resume();
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      this.queue = this.queue.then(() => this.handle(line)).catch((error) => console.warn(`[longtable-panel] host ${this.machine.host.id}: tail: ${(error as Error).message}`));
+      this.queue = this.queue.then(() => this.handle(line)).catch((error) => {
+        // (a result that could not be brought here is read again by the supervisor's next pane check)
+        if (!this.closed) console.warn(`[longtable-panel] host ${this.machine.host.id}: tail: ${(error as Error).message}`);
+      });
     });
     child.once("exit", () => {
       if (this.child === child) this.child = undefined;

@@ -15,7 +15,7 @@ import type { HostSettings } from "../../core/hosts";
 import type { PanelRun, PanelWorker } from "../../core/records";
 import { workTreeTopLevel } from "../git";
 import { agentEnvFile, runLayout, workerLayout } from "../layout";
-import { writeFileAtomicSync } from "../safe-fs.mjs";
+import { readFileNoFollowSync, writeFileAtomicSync } from "../safe-fs.mjs";
 import type { SandboxMode } from "../sandbox";
 import { Tmux } from "../tmux";
 import { isUnreachable, type FileOp, type Leftovers, type MachineFacts, type ProvisionRequest, type WorkerTransport } from "../transport/types";
@@ -219,10 +219,12 @@ export class SshTransport implements WorkerTransport {
   private applyRemoteResult(entry: WatchEntry, files: RemoteResultFiles): Promise<void> {
     const prev = this.syncing.get(entry.key) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(async () => {
-      if (!files.result) return;
+      if (!files.result || this.closed) return;
+      const local = workerLayout(entry.repo, entry.runId, entry.workerId);
+      // Brought here already (the tail and a pane check can both bring the same turn).
+      if (readFileNoFollowSync(local.resultPath, files.result.length + 1)?.data.equals(files.result)) return;
       const commit = files.commit?.toString("utf8").trim();
       if (commit && COMMIT.test(commit)) await fetchWorkerBranch(this.conn, entry.repo, this.host.destination, this.host.clonePath, entry.runId, entry.workerId);
-      const local = workerLayout(entry.repo, entry.runId, entry.workerId);
       mkdirSync(local.runtimeDir, { recursive: true, mode: 0o700 });
       if (files.exit) writeFileAtomicSync(local.exitCodePath, files.exit);
       if (files.commit) writeFileAtomicSync(local.commitPath, files.commit);
@@ -235,8 +237,8 @@ export class SshTransport implements WorkerTransport {
     return next;
   }
 
-  async fetchWorker(run: PanelRun, worker: PanelWorker): Promise<void> {
-    await fetchWorkerBranch(this.conn, run.workingDirectory, this.host.destination, this.host.clonePath, run.id, worker.id);
+  fetchWorker(run: PanelRun, worker: PanelWorker): Promise<string> {
+    return fetchWorkerBranch(this.conn, run.workingDirectory, this.host.destination, this.host.clonePath, run.id, worker.id);
   }
 
   async leftovers(run: PanelRun, worker: PanelWorker): Promise<Leftovers | undefined> {
@@ -262,7 +264,10 @@ export class SshTransport implements WorkerTransport {
     return `ssh -t ${this.host.destination} tmux -L ${this.host.tmuxSocket} attach -t ${session}:${window}`;
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
     this.mirror.close();
     await this.conn.close();
   }

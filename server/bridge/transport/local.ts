@@ -111,7 +111,9 @@ export class LocalTransport implements WorkerTransport {
     // The finish step wrote the files where the panel reads them, and the commits are in the repository.
   }
 
-  async fetchWorker(): Promise<void> {}
+  async fetchWorker(): Promise<string | undefined> {
+    return undefined;
+  }
 
   watch(): void {
     // The supervisor watches local runtime folders itself (fs.watch plus its poll).

@@ -104,8 +104,8 @@ export interface WorkerTransport {
    * this machine, where they already are.
    */
   syncResult(run: PanelRun, worker: PanelWorker): Promise<void>;
-  /** Fetch the worker's branch into the local repository now (on demand). A no-op on this machine. */
-  fetchWorker(run: PanelRun, worker: PanelWorker): Promise<void>;
+  /** Fetch the worker's branch into the local repository now (on demand): its head. A no-op on this machine. */
+  fetchWorker(run: PanelRun, worker: PanelWorker): Promise<string | undefined>;
   /** Follow a running worker's activity and result live (tail); `unwatchRun` ends it for a run. */
   watch(run: PanelRun, worker: PanelWorker): void;
   unwatchRun(runId: string): void;

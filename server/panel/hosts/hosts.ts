@@ -42,9 +42,8 @@ export async function fetchHostWorker(panel: Panel, runId: string, workerId: str
   if (!worker.host) throw new PanelError("BAD_REQUEST", `${worker.label} runs on this machine: its commits are in the repository already`);
   if (!worker.baseCommit) throw new PanelError("PRECONDITION_FAILED", `${worker.label} has not been provisioned yet: launch the run first`);
   try {
-    await transportFor(panel, worker).fetchWorker(run, worker);
+    return { head: (await transportFor(panel, worker).fetchWorker(run, worker)) ?? null };
   } catch (error) {
     throw new PanelError("PRECONDITION_FAILED", `${(error as Error).message}; try again when the host is reachable`);
   }
-  return { head: null };
 }
