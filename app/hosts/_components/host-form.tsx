@@ -19,6 +19,7 @@ const FIELDS = [
   { key: "panelDir", label: "Panel folder there", hint: "Where the panel copies its worker scripts (default ~/.longtable-panel-host).", placeholder: "" },
   { key: "sshConfig", label: "ssh config file here", hint: "Use this file instead of ~/.ssh/config (optional).", placeholder: "" },
   { key: "sshOptions", label: "ssh options", hint: "Key=value, one per line (as ssh -o), e.g. Port=2222.", placeholder: "", multiline: true },
+  { key: "sandboxWritable", label: "Writable folders there", hint: "Absolute paths agents may write besides their worktree (a shared build cache), one per line.", placeholder: "", multiline: true },
 ] as const;
 
 type Key = (typeof FIELDS)[number]["key"];
@@ -54,6 +55,7 @@ export function HostForm() {
       ...(v("sshConfig") ? { sshConfig: v("sshConfig") } : {}),
       agentBins: v("codex") ? { codex: v("codex") } : {},
       sshOptions: (values.sshOptions ?? "").split("\n").map((l) => l.trim()).filter(Boolean),
+      sandboxWritable: (values.sandboxWritable ?? "").split("\n").map((l) => l.trim()).filter(Boolean),
     });
   }
 
