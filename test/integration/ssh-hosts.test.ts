@@ -57,6 +57,11 @@ describe("workers on an SSH host (test sshd on 127.0.0.1, a separate clone and t
     const activity = await api.workers.activity({ runId: run.id, workerId: rev!.id });
     expect(activity.items.some((i) => i.kind === "command" && i.text.includes("echo hi"))).toBe(true);
 
+    // Its pane, read over the connection, and how a human attaches to it there.
+    const terminal = await api.workers.terminal({ runId: run.id, workerId: rev!.id });
+    expect(terminal.text).toContain("LongTable panel worker");
+    expect(terminal.attach).toBe(`ssh -t ${host.sshd.alias} tmux -L ${host.tmux.socket} attach -t ${sessionNameFor(run.id)}:${rev!.id}`);
+
     const diff = await api.workers.diff({ runId: run.id, workerId: rev!.id });
     expect(diff.files.map((f) => f.path)).toEqual(["r.txt"]);
     // Merge the remote reviewer and the local critic into main (the leader edit stays out of both).
