@@ -116,7 +116,8 @@ test.describe("a mixed codex + Claude Code run from the browser", () => {
     expect(anthropic!.violations).toEqual([]);
     expect(model!.violations).toEqual([]);
 
-    const run = await apiOf(server!).query<RunRecord & { workers: Array<{ agent: string; model?: string; worktreeCommit?: string; baseCommit?: string }> }>("runs.get", { runId });
+    type MixedRun = Omit<RunRecord, "workers"> & { workers: Array<RunRecord["workers"][number] & { agent: string; model?: string; baseCommit?: string }> };
+    const run = await apiOf(server!).query<MixedRun>("runs.get", { runId });
     expect(run.workers.map((w) => [w.agent, w.model ?? null])).toEqual([["codex", null], ["claude", MOCK_CLAUDE_MODEL]]);
     const changed = (w: { baseCommit?: string; worktreeCommit?: string }) => git(repo, "diff", "--name-only", `${w.baseCommit}..${w.worktreeCommit}`).trim();
     expect(changed(run.workers[0]!)).toBe("codex-note.md");

@@ -138,6 +138,9 @@ export class Supervisor {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return true;
     if (!finishStepRan(worker)) return false;
+    // The finish step runs after the agent exited: its event stream is final now. Read the rest of
+    // it first (the agent may have written more since this check read it), so no step is lost.
+    await this.ingestActivity(door, workerId);
     const result = readResult(worker);
     if (!result) return false;
     const commit = readCommit(worker);
