@@ -66,6 +66,8 @@ export const codexAgent: AgentAdapter = {
   argsSetting: "LONGTABLE_CODEX_ARGS",
   ownSandbox: true,
   threadIdPattern: CODEX_THREAD_ID,
+  // Without the panel's sandbox codex uses the user's own home (its login); inside, home() replaces it.
+  passEnv: ["CODEX_HOME"],
   args(turn: AgentTurn) {
     return codexExecArgs({
       worktreePath: turn.worktreePath,

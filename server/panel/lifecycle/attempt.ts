@@ -18,8 +18,8 @@ import { workerTaskText } from "../../bridge/task";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
 import type { Panel } from "../panel";
 
-/** Environment names every agent gets from the panel's own environment (besides LONGTABLE_AGENT_ENV). */
-const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME", "CODEX_HOME"];
+/** Environment names every agent gets from the panel's own environment (besides its passEnv and LONGTABLE_AGENT_ENV). */
+const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME"];
 
 /**
  * The agent's environment: the base names, the agent's own (its key, base URL: adapter.passEnv),
