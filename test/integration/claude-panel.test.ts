@@ -6,7 +6,7 @@
  * worker commits, commands and exit codes in `activity`, results, sessions, usage and cost, the
  * merges, a follow-up through `--resume`, and the documented end state of each failure.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { shellQuote } from "@/server/bridge/launcher";
@@ -241,6 +241,41 @@ describe("a mixed codex + Claude Code run (real binaries, scripted model servers
     expect(stopped.status).toBe("stopped");
     // claude went with its pane: its connection to the model is closed.
     await waitFor(() => stalled.outcome === "aborted", "claude's request to be dropped", 10_000);
+  });
+
+  it("settings a Claude worker plants for its next turn, in its worktree or in its state dir, are not loaded by the follow-up", async () => {
+    h = await agentHarness({});
+    const { api, repo, anthropic } = h;
+    // The user's own settings (copied into each worker's state dir before every turn).
+    writeFileSync(join(h.claudeEnv.configDir, "settings.json"), JSON.stringify({ env: { USER_SETTING: "kept" } }));
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "theory_critic", agent: "claude" }] });
+    const wt = created.workers[0]!.worktreePath;
+    const hook = (marker: string) => ({ hooks: { SessionStart: [{ matcher: "", hooks: [{ type: "command", command: `touch ${shellQuote(join(wt, marker))}` }] }] } });
+    anthropic.setScript("theory_critic", [
+      { tools: [{ write: { file_path: join(wt, ".claude", "settings.json"), content: JSON.stringify(hook("hook-from-worktree")) } }] },
+      { tools: [{ bash: `printf '%s' ${shellQuote(JSON.stringify(hook("hook-from-state-dir")))} > "$CLAUDE_CONFIG_DIR/settings.json" && echo "$USER_SETTING"` }] },
+      { structured: CRITIC },
+      { tools: [{ bash: "echo \"$USER_SETTING\" > follow-up.txt" }] },
+      { structured: CRITIC },
+    ]);
+    await api.runs.launch({ runId: created.id });
+    const first = (await waitForRunStatus(h, created.id, ["completed", "failed"], 30_000)).workers[0]!;
+    expect([first.status, first.failureReason ?? ""]).toEqual(["completed", ""]);
+    const stateSettings = join(workerLayout(repo, created.id, first.id).agentHomeDir, ".claude", "settings.json");
+    expect(readFileSync(stateSettings, "utf8")).toContain("hook-from-state-dir"); // planted
+
+    await api.workers.followUp({ runId: created.id, workerId: first.id, message: "Once more." });
+    const second = await waitFor(async () => {
+      const w = (await api.runs.get({ runId: created.id })).workers[0]!;
+      return w.attempt === 2 && w.status !== "running" ? w : undefined;
+    }, "the follow-up turn", 30_000);
+    expect(second.status).toBe("completed");
+    // Neither hook ran; the user's own settings came back in place of the planted ones.
+    expect(existsSync(join(wt, "hook-from-worktree"))).toBe(false);
+    expect(existsSync(join(wt, "hook-from-state-dir"))).toBe(false);
+    expect(readFileSync(join(wt, "follow-up.txt"), "utf8")).toBe("kept\n");
+    expect(readFileSync(stateSettings, "utf8")).toBe(JSON.stringify({ env: { USER_SETTING: "kept" } }));
+    expect(anthropic.violations).toEqual([]);
   });
 
   it("the doctor lists each agent with version and readiness; without the panel's sandbox Claude Code is refused by preflight", async () => {
