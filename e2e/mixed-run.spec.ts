@@ -98,6 +98,7 @@ test.describe("a mixed codex + Claude Code run from the browser", () => {
     await expect(critic.locator('option[value="claude"]')).toBeEnabled();
     await expect(page.getByLabel("Agent for Reviewer")).toHaveValue("codex");
     await critic.selectOption("claude");
+    await page.getByRole("button", { name: "Pick a model for Theory Critic" }).click();
     await page.getByLabel("Model for Theory Critic").fill(MOCK_CLAUDE_MODEL);
     await page.getByRole("button", { name: "Create run" }).click();
     await page.waitForURL(/\/runs\/panel_run_[a-z0-9]+_[a-z0-9]+$/);

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { AGENT_IDS, agentLabel } from "@/app/_components/agent-badge";
 import { InlineCode } from "@/app/_components/states";
 import type { DoctorOut } from "@/app/_lib/types";
@@ -83,6 +84,8 @@ export function AgentChoice({
   onAgent: (agent: string) => void;
   onModel: (model: string) => void;
 }) {
+  // The model is optional: its field opens on request (the agent's own default otherwise).
+  const [showModel, setShowModel] = useState(false);
   return (
     <div className="member-agent" data-testid="member-agent">
       <label htmlFor={`${idBase}-agent`}>
@@ -96,20 +99,28 @@ export function AgentChoice({
           ))}
         </select>
       </label>
-      <label htmlFor={`${idBase}-model`}>
-        Model{" "}
-        <input
-          id={`${idBase}-model`}
-          type="text"
-          value={model}
-          onChange={(e) => onModel(e.target.value)}
-          placeholder="the agent's default"
-          aria-label={`Model for ${roleLabel}`}
-          spellCheck={false}
-          autoComplete="off"
-          maxLength={100}
-        />
-      </label>
+      {showModel || model ? (
+        <label htmlFor={`${idBase}-model`}>
+          Model{" "}
+          <input
+            id={`${idBase}-model`}
+            type="text"
+            value={model}
+            onChange={(e) => onModel(e.target.value)}
+            placeholder="the agent's default"
+            aria-label={`Model for ${roleLabel}`}
+            spellCheck={false}
+            autoComplete="off"
+            maxLength={100}
+            autoFocus={showModel && !model}
+          />
+        </label>
+      ) : (
+        // (named by its text, not aria-label: a label with "model" in it would also answer to "Mode")
+        <button type="button" className="link-button" onClick={() => setShowModel(true)}>
+          pick a model<span className="visually-hidden"> for {roleLabel}</span>
+        </button>
+      )}
     </div>
   );
 }
