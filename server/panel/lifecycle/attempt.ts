@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { agentBinSetting, agentExtraArgs, agentFor } from "../../agents/registry";
-import { resolveExecutable } from "../../bridge/executable";
+import { agentBinSetting, agentExtraArgs, agentFor, agentSandboxProblem } from "../../agents/registry";
+import { resolveExecutable } from "../../agents/executable";
 import { commonGitDir, worktreeGit } from "../../bridge/git";
 import { agentEnvFile, attemptEventsPath, followUpPath, runsRoot, workerLayout, type WorkerLayout } from "../../bridge/layout";
 import { bridgeScriptPaths, envFileText, launcherScript } from "../../bridge/launcher";
@@ -18,12 +18,15 @@ import { workerTaskText } from "../../bridge/task";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
 import type { Panel } from "../panel";
 
-/** Environment names every agent gets from the panel's own environment (besides LONGTABLE_AGENT_ENV). */
-const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME", "CODEX_HOME"];
+/** Environment names every agent gets from the panel's own environment (besides its passEnv and LONGTABLE_AGENT_ENV). */
+const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME"];
 
-/** The agent's environment: the base names, the names listed in LONGTABLE_AGENT_ENV, and its private home. */
-export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const names = new Set(BASE_ENV);
+/**
+ * The agent's environment: the base names, the agent's own (its key, base URL: adapter.passEnv),
+ * the names listed in LONGTABLE_AGENT_ENV, then its private home and the turn's own values.
+ */
+export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env, agentNames: readonly string[] = []): Record<string, string> {
+  const names = new Set([...BASE_ENV, ...agentNames]);
   for (const n of (env.LONGTABLE_AGENT_ENV ?? "").split(",")) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n.trim())) names.add(n.trim());
   const out: Record<string, string> = {};
   for (const n of names) if (env[n] !== undefined) out[n] = env[n]!;
@@ -71,6 +74,9 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   const bin = resolveExecutable(agentBinSetting(agent, panel.config.agentBins));
   if (!bin) throw new Error(`${agentBinSetting(agent, panel.config.agentBins)} was not found (${agent.label}); install it or set ${agent.binSetting.env}`);
   const sandbox = await launchSandbox(panel);
+  // Preflight refuses this first; checked again here, right before anything is written.
+  const unfenced = agentSandboxProblem(agent, sandbox.active);
+  if (unfenced) throw new Error(`${unfenced}${sandbox.reason ? ` (${sandbox.reason})` : ""}`);
 
   // Inside the panel's sandbox the user's home is read-only: the agent gets a private home with a
   // copy of its login and config (nothing it writes reaches the user's own agent config).
@@ -79,8 +85,12 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     const home = agent.home(layout.agentHomeDir, process.env);
     for (const d of home.dirs) await realDirIn(layout.agentHomeDir, d);
     for (const c of home.copy) {
-      if (!existsSync(c.from)) continue;
       await realDirIn(layout.agentHomeDir, dirname(c.to));
+      // Gone from the user's config: so is the copy (nothing the agent left there stays in its place).
+      if (!existsSync(c.from)) {
+        await rm(c.to, { recursive: true, force: true });
+        continue;
+      }
       // Replaces (never follows) whatever the agent left at the destination.
       writeFileAtomicSync(c.to, await readFile(c.from), { mode: 0o600 });
     }
@@ -88,9 +98,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   }
   const envFile = agentEnvFile(panel.config.dataDir, run.id, worker.id);
   await mkdir(dirname(envFile), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(envFile, envFileText(agentEnvironment(homeEnv)), 0o600);
-
-  const args = agent.args({
+  const turn = {
     worktreePath: layout.worktreePath,
     outputSchemaPath: run.outputSchemaPath,
     outputSchema: PANEL_WORKER_OUTPUT_SCHEMA as unknown as Record<string, unknown>,
@@ -99,7 +107,9 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     model: worker.model,
     panelSandbox: sandbox.active,
     extraArgs: agentExtraArgs(agent),
-  });
+  };
+  const args = agent.args(turn);
+  await writeFileAtomic(envFile, envFileText(agentEnvironment({ ...homeEnv, ...agent.turnEnv?.(turn) }, process.env, agent.passEnv)), 0o600);
   const sandboxArgv = sandbox.active
     ? [sandbox.bwrap!, ...bwrapArgs({
       worktree: layout.worktreePath,

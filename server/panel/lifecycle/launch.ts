@@ -3,8 +3,8 @@
  * concurrency), the files of the first turn, and one tmux window each. Every state change goes
  * through the door; the caller holds the run open (changeRun).
  */
-import { agentBinSetting, agentFor } from "../../agents/registry";
-import { resolveExecutable } from "../../bridge/executable";
+import { agentBinSetting, agentFor, agentSandboxProblem } from "../../agents/registry";
+import { resolveExecutable } from "../../agents/executable";
 import { runGit, workTreeTopLevel } from "../../bridge/git";
 import { sessionNameFor } from "../../bridge/tmux";
 import { leaderFacts, provisionWorktree, type ProvisionResult } from "../../bridge/worktree";
@@ -41,12 +41,15 @@ export async function preflight(panel: Panel, run: PanelRun, workerIds: readonly
       if (!(await workTreeTopLevel(run.workingDirectory))) return "git:working-directory-unavailable";
       return undefined;
     })(),
-    launchSandbox(panel).then(() => undefined, () => "sandbox:unavailable"),
+    launchSandbox(panel).then((status) => (status.active ? undefined : "sandbox:inactive"), () => "sandbox:unavailable"),
   ]);
-  const failures: string[] = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined);
+  const failures: string[] = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined && f !== "sandbox:inactive");
   const agents = new Set(run.workers.filter((w) => workerIds.includes(w.id)).map((w) => w.agent));
   for (const id of agents) {
-    if (!resolveExecutable(agentBinSetting(agentFor(id), panel.config.agentBins))) failures.push(`${id}:unavailable`);
+    const agent = agentFor(id);
+    if (!resolveExecutable(agentBinSetting(agent, panel.config.agentBins))) failures.push(`${id}:unavailable`);
+    // An agent without a sandbox of its own runs only inside the panel's (server/agents/README.md).
+    if (sandboxFailure === "sandbox:inactive" && agentSandboxProblem(agent, false)) failures.push(`${id}:sandbox-required`);
   }
   return failures;
 }

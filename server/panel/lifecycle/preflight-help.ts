@@ -9,6 +9,10 @@ export const PREFLIGHT_HELP: Record<string, string> = {
   "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
   "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
   "claude:unavailable": "the Claude Code CLI was not found: npm install -g @anthropic-ai/claude-code, or set LONGTABLE_CLAUDE_BIN",
-  "command:unavailable": "the command agent is not configured: set LONGTABLE_COMMAND_AGENT to its command (see the README)",
+  "command:unavailable": "the command agent is not configured: set LONGTABLE_COMMAND_AGENT_BIN to a program that reads the task on stdin and writes its JSON result to $LONGTABLE_RESULT_FILE (server/agents/README.md)",
+  "claude:sandbox-required":
+    "Claude Code has no sandbox of its own and runs only inside the panel's (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing. Members played by codex can run without it",
+  "command:sandbox-required":
+    "the command agent runs only inside the panel's sandbox (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing",
   "sandbox:unavailable": "LONGTABLE_SANDBOX=bwrap, but the panel's sandbox does not work here: install bubblewrap (apt-get install -y bubblewrap) and see the Doctor page, or set LONGTABLE_SANDBOX=auto",
 };

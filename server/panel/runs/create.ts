@@ -43,7 +43,7 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
   const repo = await addRepo(panel, input.repoPath);
   const wanted = input.members ?? (input.roles ?? []).map((role) => ({ role, agent: undefined as AgentId | undefined, model: undefined as string | undefined }));
   const roles = resolveRoles(panel, wanted.map((m) => m.role));
-  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? "codex", ...(m.model ? { model: m.model } : {}) }));
+  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? roles[i]!.defaultAgent, ...(m.model ? { model: m.model } : {}) }));
   const leaderHead = await headCommit(repo.path);
   if (!leaderHead) {
     throw new PanelError("PRECONDITION_FAILED", `${repo.path} has no commits yet: make a first commit, then create the run`);
