@@ -111,6 +111,8 @@ export const customRoles = sqliteTable("custom_roles", {
   label: text("label").notNull(),
   brief: text("brief").notNull(),
   createdAt: text("created_at").notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  /** The agent that plays this role unless a member names another (null: codex). */
+  defaultAgent: text("default_agent"),
 });
 
 /**

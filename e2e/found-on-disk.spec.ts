@@ -36,7 +36,7 @@ test("a run found on disk says so, lists what of its record was ignored, and not
   await expect(notes).toContainText('worktreeBranch "main" ignored');
 
   // Agents are sandboxed here or not: the page says what the server says.
-  const sandbox = await api<{ active: boolean; reason?: string }>(request, "system.sandbox", {});
+  const sandbox = await api<{ active: boolean; reason?: string }>(request, "system.sandbox", undefined);
   if (sandbox.active) await expect(page.getByTestId("sandbox-notice")).toHaveCount(0);
   else await expect(page.getByTestId("sandbox-notice-detail")).toContainText(sandbox.reason!);
   await expectPhoneFriendly(page, "run found on disk");

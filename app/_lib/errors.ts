@@ -20,8 +20,8 @@ export function errorInfo(error: unknown): ErrorInfo {
     message: typeof i.message === "string" ? i.message : "invalid value",
   }));
   let message = typeof e?.message === "string" && e.message ? e.message : "Something went wrong.";
-  // A zod failure's own message is the JSON of its issues; the list below says it better.
-  if (issues.length > 0 && message.trim().startsWith("[")) message = "Some fields need attention:";
+  // A zod failure's message (its issues, in words or as JSON): the list below says it per field.
+  if (issues.length > 0 && (message.trim().startsWith("[") || message.startsWith("invalid input — "))) message = "Some fields need attention:";
   return {
     message,
     code: typeof data?.code === "string" ? data.code : undefined,

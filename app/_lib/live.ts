@@ -24,7 +24,11 @@ export function usageOf(data: unknown): Usage | null {
   if (!isObject(data)) return null;
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
   if (!("inputTokens" in data) && !("outputTokens" in data)) return null;
-  return { inputTokens: n(data.inputTokens), cachedInputTokens: n(data.cachedInputTokens), outputTokens: n(data.outputTokens) };
+  const cost = data.costUsd;
+  return {
+    inputTokens: n(data.inputTokens), cachedInputTokens: n(data.cachedInputTokens), outputTokens: n(data.outputTokens),
+    ...(typeof cost === "number" && Number.isFinite(cost) && cost >= 0 ? { costUsd: cost } : {}),
+  };
 }
 
 export const FINISHED_RUN_STATUSES = ["completed", "blocked", "failed", "stopped"] as const;

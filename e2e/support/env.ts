@@ -18,7 +18,7 @@ export async function login(context: BrowserContext, token = env().token) {
 }
 
 export async function api<T>(request: APIRequestContext, proc: string, input: unknown, token = env().token): Promise<T> {
-  const res = await request.get(`${env().baseURL}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+  const res = await request.get(`${env().baseURL}/api/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
     headers: { authorization: `Bearer ${token}` },
   });
   if (!res.ok()) throw new Error(`${proc} → ${res.status()}: ${await res.text()}`);

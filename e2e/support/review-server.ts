@@ -26,7 +26,7 @@ export function apiOf(server: Pick<RunningServer, "baseURL" | "token">, token = 
   };
   return {
     query: async (proc, input) =>
-      unwrap(proc, await fetch(`${server.baseURL}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })),
+      unwrap(proc, await fetch(`${server.baseURL}/api/trpc/${proc}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })),
     mutate: async (proc, input) =>
       unwrap(proc, await fetch(`${server.baseURL}/api/trpc/${proc}`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(input) })),
   };

@@ -1,15 +1,19 @@
 /**
- * The agents the panel can run, by id (ARCHITECTURE.md §5 "Adding an agent"). A new agent is one
- * folder implementing AgentAdapter plus one line here.
+ * The agents the panel can run, by id (server/agents/README.md "Adding an agent"). A new agent is
+ * one folder implementing AgentAdapter plus one line here (and its id in AGENT_IDS).
  */
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { AgentId } from "../core/enums";
+import { claudeAgent } from "./claude";
 import { codexAgent } from "./codex";
-import type { AgentAdapter } from "./types";
+import { commandAgent } from "./command";
+import type { AgentAdapter, EnvVars } from "./types";
 
 const AGENTS: Partial<Record<AgentId, AgentAdapter>> = {
   codex: codexAgent,
+  claude: claudeAgent,
+  command: commandAgent,
 };
 
 export function agentFor(id: AgentId): AgentAdapter {
@@ -28,7 +32,7 @@ export function agentBinSetting(agent: AgentAdapter, bins: Partial<Record<AgentI
 }
 
 /** Extra arguments from the agent's LONGTABLE_<AGENT>_ARGS (a JSON array of strings). */
-export function agentExtraArgs(agent: AgentAdapter, env: NodeJS.ProcessEnv = process.env): string[] {
+export function agentExtraArgs(agent: AgentAdapter, env: EnvVars = process.env): string[] {
   const raw = env[agent.argsSetting];
   if (!raw) return [];
   let parsed: unknown;
@@ -48,4 +52,13 @@ export function agentModuleDir(projectRoot: string, id: AgentId): string {
   const dir = join(projectRoot, "server", "agents", id);
   if (!isAbsolute(dir) || !existsSync(resolve(dir))) throw new Error(`agent folder ${dir} is missing`);
   return dir;
+}
+
+/**
+ * Why an agent cannot run with the sandbox as it is, or undefined when it can: an agent without
+ * an OS sandbox of its own runs only inside the panel's (a preflight reason `<id>:sandbox-required`).
+ */
+export function agentSandboxProblem(agent: AgentAdapter, panelSandboxActive: boolean): string | undefined {
+  if (panelSandboxActive || agent.ownSandbox) return undefined;
+  return `${agent.label} has no sandbox of its own, and the panel's sandbox (bubblewrap) is not available here: it runs only inside the panel's sandbox`;
 }

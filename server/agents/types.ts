@@ -15,6 +15,9 @@ import type { Usage } from "../core/records";
 
 export type { AgentId, Usage };
 
+/** Environment variables as read (process.env or a plain object). */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
+
 /** One activity row, as the agent's event stream describes a step (shapes shared by every agent). */
 export interface ActivityItem {
   kind: "thread" | "turn" | "command" | "file_change" | "message" | "todo" | "error" | "usage" | "tool" | "other";
@@ -27,9 +30,21 @@ export interface ParsedLine {
   item?: ActivityItem;
   /** The agent's session/thread id (for follow-ups). */
   threadId?: string;
-  /** The thread's usage so far (a running total). */
+  /**
+   * The session's usage so far (a running total, as codex's turn.completed and Claude Code's
+   * result line give it). Claude Code: inputTokens = input + cache-creation + cache-read tokens
+   * (every prompt token, as codex's input_tokens includes its cached ones), cachedInputTokens =
+   * cache-read tokens, costUsd = its total_cost_usd.
+   */
   usage?: Usage;
 }
+
+/**
+ * Reads one event stream, line by line, in order. Some agents need memory across lines (a Claude
+ * Code tool result does not name its tool: the parser remembers each tool use), so the supervisor
+ * makes one parser per stream it tails (per worker and attempt). Never throws.
+ */
+export type AgentParser = (line: string) => ParsedLine;
 
 export interface AgentTurn {
   /** The worker's worktree: the agent's working directory and its only writable project folder. */
@@ -64,9 +79,20 @@ export interface AgentCheck {
   fix?: string;
 }
 
+/** What the agent needs in its private home (a folder inside the sandbox that the agent may write). */
+export interface AgentHome {
+  env: Record<string, string>;
+  /** Folders to make (inside the private home). */
+  dirs: string[];
+  /** The user's files to copy in before each turn (absent ones are skipped). */
+  copy: Array<{ from: string; to: string }>;
+}
+
 export interface AgentAdapter {
   id: AgentId;
   label: string;
+  /** How to install it (the doctor, the create-run form and preflight help show this). */
+  install: string;
   /** The environment variable naming the binary, and the default. */
   binSetting: { env: string; fallback: string };
   /** The environment variable with extra arguments (a JSON array of strings). */
@@ -74,15 +100,27 @@ export interface AgentAdapter {
   /** argv (without the binary) of one turn. Throws on invalid input (e.g. a thread id that could be read as a flag). */
   args(turn: AgentTurn): string[];
   /**
-   * Environment for the agent process, given its private home (a folder the sandbox makes
-   * writable) and the user's environment. Also names what to copy into that home first.
+   * Environment for the agent process inside the panel's sandbox, given its private home (a
+   * folder the sandbox makes writable, the same for every turn of a worker) and the user's
+   * environment. Also names what to copy into that home first.
    */
-  home(privateHome: string, env: NodeJS.ProcessEnv): { env: Record<string, string>; dirs: string[]; copy: Array<{ from: string; to: string }> };
-  /** One line of the agent's stdout event stream. Never throws. */
-  parseLine(line: string): ParsedLine;
+  home(privateHome: string, env: EnvVars): AgentHome;
+  /**
+   * Names of the panel's environment variables the agent gets (when set), besides PATH, HOME,
+   * LANG and those listed in LONGTABLE_AGENT_ENV: its key, base URL, provider switches.
+   */
+  passEnv?: readonly string[];
+  /** Environment of one turn (e.g. where the command agent writes its result). */
+  turnEnv?(turn: AgentTurn): Record<string, string>;
+  /** A new parser for one event stream (see AgentParser). */
+  parser(): AgentParser;
   /** Version and readiness of the installed binary. */
-  doctor(bin: string, env: NodeJS.ProcessEnv): Promise<AgentCheck>;
-  /** The agent has an OS sandbox of its own that the panel uses when bubblewrap is unavailable. */
+  doctor(bin: string, env: EnvVars): Promise<AgentCheck>;
+  /**
+   * The agent has an OS sandbox of its own that the panel uses when bubblewrap is unavailable.
+   * An agent without one is only launched inside the panel's sandbox (preflight refuses it
+   * otherwise, with the reason `<agent>:sandbox-required`).
+   */
   ownSandbox: boolean;
   /** The thread id pattern of this agent (validated before it reaches argv). */
   threadIdPattern: RegExp;

@@ -66,8 +66,12 @@ function applyOne(op) {
       if (!existsSync(absolute(op.path, "write path"))) writeFileAtomicSync(op.path, op.data, { mode: op.mode });
       return;
     case "copy": {
-      // The source is the user's own file (an agent login); a missing one is skipped.
-      if (!existsSync(absolute(op.from, "copy source"))) return;
+      // The source is the user's own file (an agent login). Gone from there, the copy goes too
+      // (whatever the agent left in its place with it).
+      if (!existsSync(absolute(op.from, "copy source"))) {
+        rmSync(absolute(op.to, "copy target"), { recursive: true, force: true });
+        return;
+      }
       writeFileAtomicSync(absolute(op.to, "copy target"), readFileSync(op.from), { mode: op.mode ?? 0o600 });
       return;
     }

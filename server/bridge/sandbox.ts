@@ -14,7 +14,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { resolveExecutable } from "./executable";
+import { resolveExecutable } from "../agents/executable";
 
 export type SandboxMode = "auto" | "bwrap" | "off";
 

@@ -28,7 +28,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { AGENTS, RESULT_LIMITS, buildWorkerResult, capString } from "./finish-result.mjs";
+import { AGENTS, RESULT_LIMITS, buildWorkerResult, capString, extractJsonObject } from "./finish-result.mjs";
 import { appendFileNoFollowSync, readFileNoFollowSync, writeFileAtomicSync } from "./safe-fs.mjs";
 
 
@@ -73,12 +73,15 @@ function readAgentFile(path) {
 export async function readAgentOutput(options) {
   const last = readAgentFile(options.lastMessage);
   const events = options.events ? readAgentFile(options.events) : {};
-  if (last.tooLarge !== undefined && options.agent === "codex") return { outputBytes: last.tooLarge };
+  // codex and the command agent answer in the last-message file; Claude Code in its event stream.
+  if (last.tooLarge !== undefined && options.agent !== "claude") return { outputBytes: last.tooLarge };
+  if (events.tooLarge !== undefined && options.agent === "claude") return { outputBytes: events.tooLarge };
   const adapter = await import(`../agents/${options.agent}/result.mjs`);
   const answer = adapter.agentOutput({
     lastMessage: last.data,
     lastMessageProblem: last.error ? `could not read the agent's final message: ${capString(last.error, 300)}` : undefined,
     events: events.data,
+    extractJson: extractJsonObject,
   });
   return { output: answer.output, problem: answer.problem, session: answer.session };
 }

@@ -1,10 +1,12 @@
 /**
- * system.doctor: what the panel needs and how to get it — git, tmux, each agent (version and
- * readiness), and the sandbox agents run in (the panel's own, or, without it, the agent's own,
- * checked by a trial command), and each repository's git state (locked, a merge under way).
+ * system.doctor: what the panel needs and how to get it — git, tmux, each agent (version,
+ * readiness, and whether it can run here), and the sandbox agents run in (the panel's own, or,
+ * without it, the agent's own, checked by a trial command; an agent without one of its own —
+ * Claude Code, the command agent — is then not offered), and each repository's git state
+ * (locked, a merge under way, a merge a crash interrupted).
  */
 import { codexSandboxTrial } from "../agents/codex";
-import { agentBinSetting, availableAgents } from "../agents/registry";
+import { agentBinSetting, agentSandboxProblem, availableAgents } from "../agents/registry";
 import type { AgentCheck } from "../agents/types";
 import { firstLine, probe } from "../agents/probe";
 import { sandboxStatus } from "../bridge/sandbox";
@@ -25,6 +27,18 @@ export interface SandboxReport {
   active: boolean;
   detail: string;
   fix?: string;
+}
+
+/** One agent as the doctor found it, and whether members can be played by it here. */
+export interface AgentReport extends AgentCheck {
+  /** How to install it. */
+  install: string;
+  /** It has an OS sandbox of its own (else it runs only inside the panel's). */
+  ownSandbox: boolean;
+  /** A member played by it can launch here: installed, and fenced (its own sandbox or the panel's). */
+  usable: boolean;
+  /** Why it cannot be chosen, in words (not installed, or no sandbox for it). */
+  unusableReason?: string;
 }
 
 /** Tool versions and what is missing, each with the command that fixes it. */
@@ -68,18 +82,27 @@ export async function doctor(panel: Panel) {
       fix: c.installed ? undefined : c.fix,
     })),
   ];
+  const agentReports: AgentReport[] = agentChecks.map((c, i) => {
+    const adapter = agents[i]!;
+    const fence = agentSandboxProblem(adapter, sandbox.active);
+    const unusableReason = !c.installed ? `${c.bin} was not found: ${adapter.install}` : fence ? `${fence}: ${sandbox.fix ?? "see the sandbox check"}` : undefined;
+    return { ...c, install: adapter.install, ownSandbox: adapter.ownSandbox, usable: unusableReason === undefined, ...(unusableReason ? { unusableReason } : {}) };
+  });
+  // What stops every worker: git, tmux, or no agent that can run here at all.
+  const missing = checks.filter((c) => !c.ok && (c.name === "git" || c.name === "tmux")).map((c) => c.name);
+  if (!agentReports.some((a) => a.usable)) missing.push("agent");
   const sandboxReport: SandboxReport = sandbox.active
     ? { kind: "bubblewrap", active: true, detail: `bubblewrap ${sandbox.version ?? ""}: every agent runs with the filesystem read-only except its worktree, a private /tmp, the run folders and the panel's data hidden`.replace("  ", " ") }
     : {
       kind: "agent",
       active: codexSandbox?.ok ?? false,
-      detail: `the panel's sandbox is off (${sandbox.reason ?? "unavailable"}); agents rely on their own sandbox${codexSandbox ? (codexSandbox.ok ? " — codex's works" : ` — codex's fails: ${codexSandbox.detail}`) : ""}`,
+      detail: `the panel's sandbox is off (${sandbox.reason ?? "unavailable"}); agents rely on their own sandbox${codexSandbox ? (codexSandbox.ok ? " — codex's works" : ` — codex's fails: ${codexSandbox.detail}`) : ""}; agents without one (${agents.filter((a) => !a.ownSandbox).map((a) => a.label).join(", ")}) cannot be chosen`,
       fix: codexSandbox && !codexSandbox.ok ? codexSandbox.fix : sandbox.fix,
     };
   return {
     checks,
-    missing: checks.filter((c) => !c.ok && c.name !== "bubblewrap" && !agentChecks.some((a) => a.agent === c.name && a.agent !== "codex")).map((c) => c.name),
-    agents: agentChecks satisfies AgentCheck[],
+    missing,
+    agents: agentReports,
     sandbox: sandboxReport,
     codex: { bin: codex.bin, loggedIn: codex.ready, loginStatus: codex.status, loginFix: codex.ready ? undefined : codex.fix },
     tmuxSocket,

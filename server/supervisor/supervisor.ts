@@ -13,6 +13,7 @@ import { existsSync, watch, type FSWatcher } from "node:fs";
 import { eq } from "drizzle-orm";
 import * as t from "../../db/schema";
 import { agentFor } from "../agents/registry";
+import type { AgentParser } from "../agents/types";
 import { workerLayout } from "../bridge/layout";
 import type { PaneInfo } from "../bridge/tmux";
 import { sessionNameFor } from "../bridge/tmux";
@@ -41,6 +42,8 @@ export class Supervisor {
   private timer?: NodeJS.Timeout;
   private watchers = new Map<string, FSWatcher>();
   private tails = new Map<string, TailState>();
+  /** One parser per tailed stream (same keys as `tails`): some agents' parsers remember earlier lines. */
+  private parsers = new Map<string, AgentParser>();
   private pending = new Map<string, Promise<void>>();
   /** One more check of a run, queued behind the running one (see checkRun). */
   private again = new Map<string, Promise<void>>();
@@ -170,6 +173,9 @@ export class Supervisor {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     if (worker.status !== "running") return true;
     if (!finishStepRan(worker)) return false;
+    // The finish step runs after the agent exited: its event stream is final now. Read the rest of
+    // it first (the agent may have written more since this check read it), so no step is lost.
+    await this.ingestActivity(door, workerId);
     const result = readResult(worker);
     if (!result) return false;
     // The finish step runs after the agent's output was written in full: take the rest of it now,
@@ -227,12 +233,14 @@ export class Supervisor {
     const chunk = await readChunk(file, tail);
     if (!chunk) return false;
     const agent = agentFor(worker.agent);
+    let parse = this.parsers.get(key);
+    if (!parse) this.parsers.set(key, (parse = agent.parser()));
     const now = new Date().toISOString();
     const rows: ActivityRow[] = [];
     const patch: Partial<PanelWorker> = {};
     for (const { no, text } of chunk.lines) {
       if (!text.trim()) continue;
-      const parsed = agent.parseLine(text);
+      const parsed = parse(text);
       if (parsed.threadId && agent.threadIdPattern.test(parsed.threadId)) patch.threadId = parsed.threadId;
       if (parsed.usage) patch.usage = parsed.usage;
       if (parsed.item) rows.push({ runId: door.current.id, workerId, attempt, line: no, kind: parsed.item.kind, text: parsed.item.text, data: parsed.item.data ?? null, createdAt: now });
@@ -271,5 +279,7 @@ export class Supervisor {
         this.watchers.delete(key);
       }
     }
+    // A finished stream is never parsed again (a new turn is a new attempt, a new key).
+    for (const key of this.parsers.keys()) if (!activeRuns.has(key.split("/")[0]!)) this.parsers.delete(key);
   }
 }

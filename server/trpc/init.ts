@@ -22,6 +22,8 @@ const t = initTRPC.context<TrpcContext>().create({
     const cause = error.cause;
     return {
       ...shape,
+      // zod's own message is its issues as JSON; say it in words (the issues stay in data).
+      ...(cause instanceof z.ZodError ? { message: inputProblem(cause.issues) } : {}),
       data: {
         ...shape.data,
         zodIssues: cause instanceof z.ZodError ? cause.issues : undefined,
@@ -40,6 +42,15 @@ const mapErrors = t.middleware(async ({ next }) => {
   }
   return result;
 });
+
+/** zod issues in words: "invalid input: runId: must look like panel_run_…; path: …". */
+export function inputProblem(issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>): string {
+  const parts = issues.slice(0, 8).map((i) => `${i.path.map(String).join(".") || "input"}: ${i.message}`);
+  return `invalid input — ${parts.join("; ")}${issues.length > 8 ? `; and ${issues.length - 8} more` : ""}`;
+}
+
+/** The input of a procedure that takes none: sending one is a mistake worth saying, not ignoring. */
+export const noInput = z.undefined({ error: "this procedure takes no input: call it without one" });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CLAUDE_WORKER_SYSTEM_PROMPT, claudeTurnArgs } from "@/server/agents/claude/args";
 import { createClaudeParseState, parseClaudeLineItems } from "@/server/agents/claude/events.mjs";
 import { claudeFinalResult } from "@/server/agents/claude/result.mjs";
-import type { ActivityItem } from "@/server/agents/claude/types";
+import type { ActivityItem } from "@/server/agents/types";
 import { PANEL_WORKER_OUTPUT_SCHEMA } from "@/server/core/records";
 import { resultText, toolResultBlocks, userTexts, type ClaudeScript, type MessagesRequest } from "../support/anthropic-server";
 import { MOCK_CLAUDE_MODEL, claudeFixture, type ClaudeFixture, type ClaudeRun } from "../support/claude-env";

@@ -192,3 +192,32 @@ export async function claudeFixture(script: ClaudeScript, options: ClaudeEnvOpti
     },
   };
 }
+
+/**
+ * What a panel's process.env needs so that launch.sh runs the real claude against `baseUrl`
+ * inside the panel's sandbox (the claude adapter passes ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY
+ * itself: server/agents/claude/sandbox.ts CLAUDE_PASSTHROUGH_ENV). `configDir` stands in for the
+ * user's ~/.claude (the doctor reads it; the launch copies its login and settings from it). No
+ * CLAUDE_CODE_TMPDIR: inside the sandbox /tmp is a private tmpfs. Variables of the developer's
+ * own claude setup are removed (undefined) for the test.
+ */
+export function claudePanelEnv(baseUrl: string, configDir: string): { env: Record<string, string | undefined>; agentEnvNames: string[] } {
+  const env: Record<string, string | undefined> = {
+    ANTHROPIC_BASE_URL: baseUrl,
+    ANTHROPIC_API_KEY: MOCK_ANTHROPIC_KEY,
+    CLAUDE_CONFIG_DIR: configDir,
+    CLAUDE_CODE_MAX_RETRIES: "0",
+    HTTPS_PROXY: DEAD_PROXY,
+    HTTP_PROXY: DEAD_PROXY,
+    ALL_PROXY: DEAD_PROXY,
+    NO_PROXY: "127.0.0.1,localhost",
+    ANTHROPIC_AUTH_TOKEN: undefined,
+    ANTHROPIC_MODEL: undefined,
+    CLAUDE_CODE_OAUTH_TOKEN: undefined,
+    CLAUDE_CODE_USE_BEDROCK: undefined,
+    CLAUDE_CODE_USE_VERTEX: undefined,
+    CLAUDE_CODE_TMPDIR: undefined,
+    CLAUDECODE: undefined,
+  };
+  return { env, agentEnvNames: ["CLAUDE_CODE_MAX_RETRIES", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"] };
+}

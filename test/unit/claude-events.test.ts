@@ -9,7 +9,7 @@ import {
   CLAUDE_ACTIVITY_LIMITS, createClaudeParseState, parseClaudeLine, parseClaudeLineItems,
 } from "../../server/agents/claude/events.mjs";
 import { resultUsage } from "../../server/agents/claude/usage.mjs";
-import type { ActivityItem } from "../../server/agents/claude/types";
+import type { ActivityItem } from "../../server/agents/types";
 import { RESULT, readFixture } from "../fixtures/claude/record";
 import { PINNED_CLAUDE_VERSION } from "../support/claude-env";
 

@@ -10,22 +10,24 @@ export function DoctorReport() {
   const trpc = useTRPC();
   const doctor = useQuery(trpc.system.doctor.queryOptions(undefined, { staleTime: 0 }));
 
-  if (doctor.isPending) return <Loading>Checking git, tmux and codex…</Loading>;
+  if (doctor.isPending) return <Loading>Checking git, tmux and the agents…</Loading>;
   if (!doctor.data) return <ErrorNotice error={doctor.error} title="Could not run the checks" onRetry={() => doctor.refetch()} />;
 
   const d = doctor.data;
   const attach = `tmux -L ${d.tmuxSocket} ls`;
-  const allOk = d.missing.length === 0 && d.codex.loggedIn;
+  const usable = d.agents.filter((a) => a.usable);
+  const notReady = usable.filter((a) => !a.ready);
+  const allOk = d.missing.length === 0 && notReady.length === 0;
 
   return (
     <div className="doctor" data-testid="doctor">
       <div className={`notice ${allOk ? "notice-ok" : "notice-warn"}`} role="status">
         <p className="notice-title">
-          {allOk
-            ? "Everything the panel needs is installed."
-            : d.missing.length > 0
-              ? `Missing or too old: ${d.missing.join(", ")}. Workers cannot launch until this is fixed.`
-              : "The tools are installed, but codex is not logged in."}
+          {d.missing.length > 0
+            ? `Missing or too old: ${d.missing.map((m) => (m === "agent" ? "an agent that can run here" : m)).join(", ")}. Workers cannot launch until this is fixed.`
+            : allOk
+              ? `Everything the panel needs is installed. Members can be played by ${usable.map((a) => a.label).join(", ")}.`
+              : `The tools are installed, but ${notReady.map((a) => a.label).join(", ")} ${notReady.length === 1 ? "is" : "are"} not logged in.`}
         </p>
         <button type="button" className="button button-secondary button-small" onClick={() => doctor.refetch()} disabled={doctor.isFetching}>
           {doctor.isFetching ? "Checking…" : "Check again"}
@@ -46,7 +48,7 @@ export function DoctorReport() {
               </tr>
             </thead>
             <tbody>
-              {d.checks.map((c) => (
+              {d.checks.filter((c) => !d.agents.some((a) => a.agent === c.name)).map((c) => (
                 <tr key={c.name} data-testid="doctor-check" data-ok={c.ok}>
                   <th scope="row">{c.name}</th>
                   <td>
@@ -70,35 +72,69 @@ export function DoctorReport() {
         </div>
       </section>
 
-      <section aria-labelledby="codex-heading">
-        <h2 id="codex-heading">Codex login</h2>
-        <dl className="meta">
-          <div>
-            <dt>Binary</dt>
-            <dd>
-              <code>{d.codex.bin}</code>
-            </dd>
-          </div>
-          <div>
-            <dt>Logged in</dt>
-            <dd>
-              <span className={`badge ${d.codex.loggedIn ? "status-ok" : "status-missing"}`} data-testid="codex-login">
-                {d.codex.loggedIn ? "yes" : "no"}
-              </span>
-            </dd>
-          </div>
-          {d.codex.loginStatus ? (
-            <div>
-              <dt>Status</dt>
-              <dd>{d.codex.loginStatus}</dd>
-            </div>
+      <section aria-labelledby="agents-heading">
+        <h2 id="agents-heading">Agents</h2>
+        <p className="hint">
+          Each member of a run is played by one of these. Claude Code and the command agent have no sandbox of their own: they
+          run only inside the panel&apos;s (bubblewrap).
+        </p>
+        <div className="table-wrap">
+          <table className="table" data-testid="doctor-agents">
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Can be picked</th>
+                <th scope="col">Version</th>
+                <th scope="col">Logged in</th>
+                <th scope="col">Fix</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.agents.map((a) => (
+                <tr key={a.agent} data-testid="doctor-agent" data-agent={a.agent} data-usable={a.usable} data-ready={a.ready}>
+                  <th scope="row">
+                    {a.label} <code className="role-id">{a.bin}</code>
+                  </th>
+                  <td>
+                    <span className={`badge ${a.usable ? "status-ok" : "status-missing"}`}>{a.usable ? "yes" : a.installed ? "no sandbox" : "not installed"}</span>
+                  </td>
+                  <td>{a.version ? <code>{a.version}</code> : <span className="muted">—</span>}</td>
+                  <td>
+                    {a.installed ? (
+                      <>
+                        <span className={`badge ${a.ready ? "status-ok" : "status-missing"}`} data-testid={a.agent === "codex" ? "codex-login" : undefined}>
+                          {a.ready ? "yes" : "no"}
+                        </span>{" "}
+                        {a.status ?? null}
+                      </>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td>
+                    {!a.usable && a.unusableReason ? (
+                      <span className="fix">{a.installed ? a.unusableReason : <code>{a.install}</code>}</span>
+                    ) : !a.ready && a.fix ? (
+                      <span className="fix">
+                        <InlineCode text={a.fix} />
+                      </span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <p className="hint" data-testid="doctor-sandbox">
+          Sandbox: {d.sandbox.detail}
+          {d.sandbox.fix && !d.sandbox.active ? (
+            <>
+              {" "}— <code>{d.sandbox.fix}</code>
+            </>
           ) : null}
-        </dl>
-        {!d.codex.loggedIn && d.codex.loginFix ? (
-          <p className="hint">
-            To log in: <InlineCode text={d.codex.loginFix} />
-          </p>
-        ) : null}
+        </p>
       </section>
 
       <section aria-labelledby="repos-heading">

@@ -8,6 +8,8 @@ import { ReadOnlyNotice } from "@/app/_components/read-only";
 import { ErrorNotice } from "@/app/_components/states";
 import { useSessionRole } from "@/app/_components/use-role";
 import { errorInfo, issuesFor } from "@/app/_lib/errors";
+import { AGENT_IDS, agentLabel } from "@/app/_components/agent-badge";
+import type { AgentId } from "@/server/core/enums";
 
 export function CustomRoleForm() {
   const trpc = useTRPC();
@@ -17,6 +19,7 @@ export function CustomRoleForm() {
   const [id, setId] = useState("");
   const [label, setLabel] = useState("");
   const [brief, setBrief] = useState("");
+  const [defaultAgent, setDefaultAgent] = useState<AgentId>("codex");
   const [saved, setSaved] = useState<string | null>(null);
 
   const create = useMutation(
@@ -27,6 +30,7 @@ export function CustomRoleForm() {
         setId("");
         setLabel("");
         setBrief("");
+        setDefaultAgent("codex");
       },
     }),
   );
@@ -41,13 +45,13 @@ export function CustomRoleForm() {
   }
 
   const info = create.isError ? errorInfo(create.error) : undefined;
-  const errs = { id: issuesFor(info, "id"), label: issuesFor(info, "label"), brief: issuesFor(info, "brief") };
+  const errs = { id: issuesFor(info, "id"), label: issuesFor(info, "label"), brief: issuesFor(info, "brief"), defaultAgent: issuesFor(info, "defaultAgent") };
 
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     if (create.isPending) return;
     setSaved(null);
-    create.mutate({ id: id.trim(), label, brief });
+    create.mutate({ id: id.trim(), label, brief, defaultAgent });
   }
 
   return (
@@ -105,6 +109,27 @@ export function CustomRoleForm() {
             One paragraph: what this member should do. Workers get it together with the run&apos;s prompt.
           </p>
           <FieldErrors id={`${ids}-brief-err`} messages={errs.brief} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${ids}-agent`}>Default agent</label>
+          <select
+            id={`${ids}-agent`}
+            value={defaultAgent}
+            onChange={(e) => setDefaultAgent(e.target.value as AgentId)}
+            aria-invalid={errs.defaultAgent.length > 0 || undefined}
+            aria-describedby={`${ids}-agent-hint ${ids}-agent-err`}
+          >
+            {AGENT_IDS.map((a) => (
+              <option key={a} value={a}>
+                {agentLabel(a)}
+              </option>
+            ))}
+          </select>
+          <p className="hint" id={`${ids}-agent-hint`}>
+            The agent that plays this role in a new run unless you pick another for the member. Built-in roles are played by
+            Codex.
+          </p>
+          <FieldErrors id={`${ids}-agent-err`} messages={errs.defaultAgent} />
         </div>
         {info ? <ErrorNotice error={create.error} title="The role was not saved" testId="create-role-error" /> : null}
         {saved ? (

@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/app/_trpc/client";
+import { AgentBadge } from "@/app/_components/agent-badge";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
 
 export function RoleCatalog() {
@@ -27,6 +28,7 @@ export function RoleCatalog() {
                 <span className="role-label">{role.label}</span>
                 <code className="role-id">{role.id}</code>
                 <span className={`tag ${role.custom ? "tag-custom" : "tag-builtin"}`}>{role.custom ? "custom" : "built-in"}</span>
+                <AgentBadge agent={role.defaultAgent} />
                 {role.isDefault ? (
                   <span className="tag tag-default" title="Preselected when you create a run">
                     default

@@ -13,7 +13,7 @@
  * Values are passed as `--flag=value`, so a value can never be read as another flag.
  */
 import { CLAUDE_SESSION_ID_PATTERN } from "./events.mjs";
-import type { EnvVars } from "./types";
+import type { EnvVars } from "../types";
 
 export { CLAUDE_SESSION_ID_PATTERN };
 

@@ -16,7 +16,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { claudeUserConfigDir } from "./sandbox";
-import type { EnvVars } from "./types";
+import type { EnvVars } from "../types";
 
 export interface ClaudeToolCheck {
   name: "claude";

@@ -1,6 +1,6 @@
 /**
  * Claude Code's `--output-format stream-json --verbose` lines turned into activity rows, in the
- * same shapes as codex's (server/supervisor/activity.ts), so the UI shows both agents alike.
+ * same shapes as codex's (server/agents/types.ts ActivityItem), so the UI shows both agents alike.
  *
  * Plain Node ESM, no dependencies: imported by the TS server and by plain-node helper scripts.
  * Every line is data from an agent: malformed or hostile lines never throw, strings are clipped,
@@ -30,9 +30,9 @@
 import { resultUsage, usageText } from "./usage.mjs";
 
 /**
- * @typedef {import("./types").ActivityItem} ActivityItem
- * @typedef {import("./types").Usage} Usage
- * @typedef {import("./types").ParsedLine} ParsedLine
+ * @typedef {import("../types").ActivityItem} ActivityItem
+ * @typedef {import("../types").Usage} Usage
+ * @typedef {import("../types").ParsedLine} ParsedLine
  * @typedef {{name: string, command?: string, path?: string}} RememberedTool
  * @typedef {{tools: Map<string, RememberedTool>}} ClaudeParseState
  * @typedef {{items: ActivityItem[], threadId?: string, usage?: Usage}} ParsedLineItems

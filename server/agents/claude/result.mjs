@@ -25,7 +25,7 @@ import { CLAUDE_SESSION_ID_PATTERN } from "./events.mjs";
 import { resultUsage } from "./usage.mjs";
 
 /**
- * @typedef {import("./types").Usage} Usage
+ * @typedef {import("../types").Usage} Usage
  * @typedef {"no_result" | "api_error" | "not_logged_in" | "schema" | "max_turns" | "budget" | "interrupted" | "error" | "no_structured_result"} FailureKind
  * @typedef {{sessionId?: string, usage?: Usage, turnUsage?: Usage, costUsd?: number}} ResultMeta
  *   usage / costUsd: the session's running total (codex-like); turnUsage: this turn alone
@@ -218,4 +218,21 @@ function lastApiError(lines) {
     }
   }
   return "";
+}
+
+/**
+ * The finish step's question (worker-finish.mjs readAgentOutput): where is this turn's final
+ * answer? For Claude Code, in the result line of the event stream (the last-message file is not
+ * used). A failed turn gives the reason in words, which becomes the worker's `error` result.
+ * @param {{lastMessage?: Uint8Array, lastMessageProblem?: string, events?: Uint8Array, extractJson?: ExtractJson}} files
+ * @returns {{output?: Uint8Array, problem?: string, session?: string}}
+ */
+export function agentOutput(files) {
+  if (!files.events || files.events.length === 0) {
+    return { problem: "Claude Code wrote no events (it did not start: see the worker log for what it printed on stderr)" };
+  }
+  const r = claudeFinalResult(files.events, files.extractJson ? { extractJson: files.extractJson } : {});
+  const session = r.sessionId;
+  if (!r.ok) return { problem: r.reason, ...(session ? { session } : {}) };
+  return { output: new TextEncoder().encode(JSON.stringify(r.value)), ...(session ? { session } : {}) };
 }

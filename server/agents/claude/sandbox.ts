@@ -27,7 +27,7 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
-import type { EnvVars } from "./types";
+import type { EnvVars } from "../types";
 
 export const CLAUDE_STATE_DIR_ENV = "CLAUDE_CONFIG_DIR";
 

@@ -12,7 +12,7 @@
  */
 
 /**
- * @typedef {import("./types").Usage} Usage
+ * @typedef {import("../types").Usage} Usage
  */
 
 /** @param {unknown} v @returns {v is Record<string, any>} */
@@ -24,7 +24,7 @@ function isObject(v) {
 const num = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
 
 /**
- * Claude Code's usage figures as the panel's Usage (see types.ts for how cache tokens map).
+ * Claude Code's usage figures as the panel's Usage (see server/agents/types.ts ParsedLine for how cache tokens map).
  * @param {unknown} u the `usage` object of a result line
  * @param {unknown} [cost] its `total_cost_usd`
  * @returns {Usage}

@@ -11,9 +11,11 @@
  * without the panel's sandbox it runs `-s workspace-write`, its own.
  */
 import { join } from "node:path";
-import type { AgentAdapter, AgentCheck, AgentTurn } from "../types";
+import type { AgentAdapter, AgentCheck, AgentTurn, EnvVars } from "../types";
 import { firstLine, probe, statusLine } from "../probe";
 import { parseCodexLine } from "./events";
+
+export const CODEX_INSTALL = "npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN to its path";
 
 /** codex thread ids are UUIDs; allow a little more, but never a leading "-" (it would be a flag). */
 export const CODEX_THREAD_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -52,17 +54,20 @@ export function codexExecArgs(input: CodexExecArgsInput): string[] {
 }
 
 /** The user's codex home (its config and login), as codex itself finds it. */
-export function userCodexHome(env: NodeJS.ProcessEnv): string {
+export function userCodexHome(env: EnvVars): string {
   return env.CODEX_HOME || join(env.HOME ?? "/", ".codex");
 }
 
 export const codexAgent: AgentAdapter = {
   id: "codex",
   label: "Codex",
+  install: CODEX_INSTALL,
   binSetting: { env: "LONGTABLE_CODEX_BIN", fallback: "codex" },
   argsSetting: "LONGTABLE_CODEX_ARGS",
   ownSandbox: true,
   threadIdPattern: CODEX_THREAD_ID,
+  // Without the panel's sandbox codex uses the user's own home (its login); inside, home() replaces it.
+  passEnv: ["CODEX_HOME"],
   args(turn: AgentTurn) {
     return codexExecArgs({
       worktreePath: turn.worktreePath,
@@ -84,9 +89,10 @@ export const codexAgent: AgentAdapter = {
       copy: ["auth.json", "config.toml"].map((name) => ({ from: join(from, name), to: join(codexHome, name) })),
     };
   },
-  parseLine: parseCodexLine,
+  // codex's JSONL lines stand alone: one stateless parser serves every stream.
+  parser: () => parseCodexLine,
   async doctor(bin, env): Promise<AgentCheck> {
-    const [version, login] = await Promise.all([probe(bin, ["--version"], env), probe(bin, ["login", "status"], env)]);
+    const [version, login] = await Promise.all([probe(bin, ["--version"], env as NodeJS.ProcessEnv), probe(bin, ["login", "status"], env as NodeJS.ProcessEnv)]);
     const loggedIn = version.ok && login.ok && !/not logged in/i.test(login.out);
     return {
       agent: "codex",
@@ -97,7 +103,7 @@ export const codexAgent: AgentAdapter = {
       ready: loggedIn,
       status: version.ok ? statusLine(login.out) : undefined,
       fix: !version.ok
-        ? "npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN to its path"
+        ? CODEX_INSTALL
         : loggedIn ? undefined : `run \`${bin} login\` in a terminal (or set OPENAI_API_KEY and run \`${bin} login --with-api-key\`)`,
     };
   },
@@ -108,8 +114,8 @@ export const codexAgent: AgentAdapter = {
  * command under `codex sandbox`; with a system bubblewrap and CODEX_HOME under /tmp it fails
  * every command with "bwrap: execvp codex-linux-sandbox".
  */
-export async function codexSandboxTrial(bin: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; detail?: string; fix?: string }> {
-  const r = await probe(bin, ["sandbox", "--", "true"], env, 15_000);
+export async function codexSandboxTrial(bin: string, env: EnvVars): Promise<{ ok: boolean; detail?: string; fix?: string }> {
+  const r = await probe(bin, ["sandbox", "--", "true"], env as NodeJS.ProcessEnv, 15_000);
   if (r.ok) return { ok: true };
   const line = r.out.split("\n").map((l) => l.trim()).find((l) => /bwrap|sandbox|denied|error/i.test(l) && !/^WARNING: proceeding/.test(l)) ?? firstLine(r.out);
   const tmpHome = /\/tmp\b/.test(userCodexHome(env));

@@ -63,8 +63,12 @@ process.stdin.on("data", (c) => chunks.push(c)).on("end", () => {
 });
 `;
 
-/** Run on the host as `node -e INFO`: what a turn there needs to know about the machine. */
-export const INFO = `process.stdout.write(JSON.stringify({ home: process.env.HOME || "", path: process.env.PATH || "", lang: process.env.LANG, lcAll: process.env.LC_ALL, term: process.env.TERM, node: process.version, execPath: process.execPath, uid: process.getuid && process.getuid() }))`;
+/**
+ * Run on the host as `node -e INFO <NAME>…`: what a turn there needs to know about the machine,
+ * and the values there of the environment names given (the agents' own: their config home, keys).
+ */
+export const INFO = `const vars = {}; for (const n of process.argv.slice(1)) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && process.env[n] !== undefined) vars[n] = process.env[n];
+process.stdout.write(JSON.stringify({ home: process.env.HOME || "", path: process.env.PATH || "", lang: process.env.LANG, lcAll: process.env.LC_ALL, term: process.env.TERM, node: process.version, execPath: process.execPath, vars }))`;
 
 /** The bundle as the JSON BOOTSTRAP reads. */
 export function bundlePayload(bundle: ScriptBundle): string {

@@ -5,6 +5,7 @@
  * and the bubblewrap trial there. Every command goes through the host's shared connection.
  */
 import { isAbsolute, join } from "node:path";
+import { availableAgents } from "../../agents/registry";
 import type { HostSettings } from "../../core/hosts";
 import { bwrapArgs, type SandboxMode, type SandboxStatus } from "../sandbox";
 import { BOOTSTRAP, INFO, bundlePayload, scriptBundle } from "./bundle";
@@ -17,6 +18,8 @@ export interface HostInfo {
   lcAll?: string;
   term?: string;
   node: string;
+  /** The agents' own environment names (passEnv) as set there. */
+  vars: Record<string, string>;
   /** node's absolute path there. */
   nodeBin: string;
   /** The panel's folder there, and its scripts of this version. */
@@ -41,16 +44,17 @@ export class RemoteMachine {
   }
 
   private async load(): Promise<HostInfo> {
-    const r = await this.conn.exec([this.host.nodeBin, "-e", INFO], { timeoutMs: 30_000 });
+    const names = [...new Set(availableAgents().flatMap((a) => a.passEnv ?? []))];
+    const r = await this.conn.exec([this.host.nodeBin, "-e", INFO, ...names], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`node did not run on ${this.host.id} (${this.host.nodeBin}): ${r.stderr.trim().split("\n").pop() || `exit ${r.code}`}; install node 20+ there or set the host's node binary`);
-    const raw = JSON.parse(r.stdout.toString("utf8")) as { home: string; path: string; lang?: string; lcAll?: string; term?: string; node: string; execPath: string };
+    const raw = JSON.parse(r.stdout.toString("utf8")) as { home: string; path: string; lang?: string; lcAll?: string; term?: string; node: string; execPath: string; vars?: Record<string, string> };
     if (!isAbsolute(raw.home || "x") && !this.host.panelDir) throw new Error(`${this.host.id} has no HOME: set the host's panel folder`);
     const panelDir = this.host.panelDir ?? join(raw.home, ".longtable-panel-host");
     const bundle = scriptBundle(this.projectRoot);
     const scriptsDir = join(panelDir, "scripts", bundle.hash);
     const installed = await this.conn.exec([raw.execPath, "-e", BOOTSTRAP, scriptsDir], { input: bundlePayload(bundle), timeoutMs: 60_000 });
     if (installed.code !== 0) throw new Error(`copying the panel's worker scripts to ${this.host.id}:${scriptsDir} failed: ${installed.stderr.trim().split("\n").pop() || `exit ${installed.code}`}`);
-    return { home: raw.home, path: raw.path, lang: raw.lang, lcAll: raw.lcAll, term: raw.term, node: raw.node, nodeBin: raw.execPath, panelDir, scriptsDir };
+    return { home: raw.home, path: raw.path, lang: raw.lang, lcAll: raw.lcAll, term: raw.term, node: raw.node, vars: raw.vars ?? {}, nodeBin: raw.execPath, panelDir, scriptsDir };
   }
 
   /** One of the panel's operations there (host-ops.mjs); its answer, or an Error with its message. */

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { agentSandboxProblem } from "../../agents/registry";
 import type { AgentAdapter } from "../../agents/types";
 import type { HostSettings } from "../../core/hosts";
 import type { PanelRun, PanelWorker } from "../../core/records";
@@ -110,9 +111,12 @@ export class SshTransport implements WorkerTransport {
       if (!(await this.tmux.version()) || !(await this.tmux.reachable()).ok) failures.push("host:tmux-unavailable");
       const clone = await this.conn.exec(["git", "-C", this.host.clonePath, "rev-parse", "--is-inside-work-tree"]);
       if (clone.code !== 0) failures.push((await this.conn.exec(["git", "--version"])).code === 0 ? "host:clone-unavailable" : "host:git-unavailable");
-      if (sandboxMode === "bwrap" && !(await this.machine.sandbox(sandboxMode)).active) failures.push("host:sandbox-unavailable");
+      const sandboxActive = (await this.machine.sandbox(sandboxMode ?? "auto")).active;
+      if (sandboxMode === "bwrap" && !sandboxActive) failures.push("host:sandbox-unavailable");
       for (const agent of agents) {
         if (!(await this.machine.resolveBin(bins[agent.id] || agent.binSetting.fallback))) failures.push(`host:${agent.id}-unavailable`);
+        // An agent without a sandbox of its own runs only inside the panel's, there as here.
+        if (!sandboxActive && sandboxMode !== "bwrap" && agentSandboxProblem(agent, false)) failures.push(`${agent.id}:sandbox-required`);
       }
       return failures;
     } catch (error) {
@@ -125,7 +129,7 @@ export class SshTransport implements WorkerTransport {
     const info = await this.machine.facts();
     const wanted = this.host.sandboxWritable;
     const present = wanted.length === 0 ? [] : (await this.conn.exec(["sh", "-c", 'for d; do [ -d "$d" ] && printf "%s\\n" "$d"; done; true', "sh", ...wanted])).stdout.toString("utf8").split("\n").filter(Boolean);
-    const env = { HOME: info.home, PATH: info.path } as unknown as NodeJS.ProcessEnv;
+    const env = { ...info.vars, HOME: info.home, PATH: info.path } as unknown as NodeJS.ProcessEnv;
     for (const [k, v] of [["LANG", info.lang], ["LC_ALL", info.lcAll], ["TERM", info.term ?? process.env.TERM]] as const) if (v) env[k] = v;
     return {
       nodeBin: info.nodeBin,

@@ -4,9 +4,10 @@
  * the panel reads them, so bringing a result back is a no-op.
  */
 import { existsSync } from "node:fs";
+import { agentSandboxProblem } from "../../agents/registry";
 import type { AgentAdapter } from "../../agents/types";
 import type { PanelRun, PanelWorker } from "../../core/records";
-import { resolveExecutable } from "../executable";
+import { resolveExecutable } from "../../agents/executable";
 import { applyFileOps } from "../file-ops.mjs";
 import { commonGitDir, runGit, workTreeTopLevel, worktreeGit } from "../git";
 import { bridgeScriptPaths } from "../launcher";
@@ -37,7 +38,7 @@ export class LocalTransport implements WorkerTransport {
     return run.workingDirectory;
   }
 
-  async preflight(run: PanelRun, agents: readonly AgentAdapter[], bins: Partial<Record<string, string>>, sandboxMode?: SandboxMode): Promise<string[]> {
+  async preflight(run: PanelRun, agents: readonly AgentAdapter[], bins: Partial<Record<string, string>>, sandboxMode: SandboxMode = "auto"): Promise<string[]> {
     // The tmux, git and sandbox checks are independent: run them at the same time (same order of reasons).
     const [tmuxFailure, gitFailure, sandboxFailure] = await Promise.all<string | undefined>([
       (async () => {
@@ -50,11 +51,13 @@ export class LocalTransport implements WorkerTransport {
         if (!(await workTreeTopLevel(run.workingDirectory))) return "git:working-directory-unavailable";
         return undefined;
       })(),
-      sandboxMode === "bwrap" ? this.sandbox(sandboxMode).then((s) => (s.active ? undefined : "sandbox:unavailable")) : Promise.resolve(undefined),
+      this.sandbox(sandboxMode).then((s) => (s.active ? undefined : sandboxMode === "bwrap" ? "sandbox:unavailable" : "sandbox:inactive"), () => "sandbox:unavailable"),
     ]);
-    const failures = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined);
+    const failures = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined && f !== "sandbox:inactive");
     for (const agent of agents) {
       if (!resolveExecutable(bins[agent.id] || agent.binSetting.fallback)) failures.push(`${agent.id}:unavailable`);
+      // An agent without a sandbox of its own runs only inside the panel's (server/agents/README.md).
+      if (sandboxFailure === "sandbox:inactive" && agentSandboxProblem(agent, false)) failures.push(`${agent.id}:sandbox-required`);
     }
     return failures;
   }

@@ -23,7 +23,7 @@ export type FileOp =
   | { op: "realDir"; base: string; path: string }
   | { op: "write"; path: string; data: string | Buffer; mode?: number }
   | { op: "writeIfMissing"; path: string; data: string | Buffer; mode?: number }
-  /** Copy a file of that machine (skipped when missing), replacing — never following — the target. */
+  /** Copy a file of that machine, replacing — never following — the target; a missing source removes the target. */
   | { op: "copy"; from: string; to: string; mode?: number }
   | { op: "rm"; path: string }
   /** Rename when the source exists. */

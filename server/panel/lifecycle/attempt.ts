@@ -5,7 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { agentBinSetting, agentExtraArgs, agentFor } from "../../agents/registry";
+import { agentBinSetting, agentExtraArgs, agentFor, agentSandboxProblem } from "../../agents/registry";
 import { applyFileOps } from "../../bridge/file-ops.mjs";
 import { attemptEventsPath, followUpPath, runLayout, runsRoot, workerLayout, type WorkerLayout } from "../../bridge/layout";
 import { envFileText, launcherScript } from "../../bridge/launcher";
@@ -16,17 +16,18 @@ import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../
 import type { Panel } from "../panel";
 import { localTransport, transportFor } from "../transports";
 
-/** Environment names every agent gets from its machine's environment (besides LONGTABLE_AGENT_ENV). */
-const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME", "CODEX_HOME"];
+/** Environment names every agent gets from its machine's environment (besides its passEnv and LONGTABLE_AGENT_ENV). */
+const BASE_ENV = ["PATH", "LANG", "LC_ALL", "TERM", "HOME"];
 
 /**
- * The agent's environment: the base names from the environment of the machine it runs on, the
- * names listed in LONGTABLE_AGENT_ENV from the panel's own (an API key set where the panel runs
- * reaches agents on every host), and its private home.
+ * The agent's environment: the base names and the agent's own (its key, base URL: adapter.passEnv)
+ * from the environment of the machine it runs on, the names listed in LONGTABLE_AGENT_ENV from the
+ * panel's own (a key set where the panel runs reaches agents on every host), then its private home
+ * and the turn's own values.
  */
-export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env, panelEnv: NodeJS.ProcessEnv = env): Record<string, string> {
+export function agentEnvironment(extra: Record<string, string>, env: NodeJS.ProcessEnv = process.env, agentNames: readonly string[] = [], panelEnv: NodeJS.ProcessEnv = env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const n of BASE_ENV) if (env[n] !== undefined) out[n] = env[n]!;
+  for (const n of new Set([...BASE_ENV, ...agentNames])) if (env[n] !== undefined) out[n] = env[n]!;
   for (const raw of (panelEnv.LONGTABLE_AGENT_ENV ?? "").split(",")) {
     const n = raw.trim();
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && panelEnv[n] !== undefined) out[n] = panelEnv[n]!;
@@ -86,6 +87,9 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   const setting = agentBinSetting(agent, transport.kind === "local" ? panel.config.agentBins : transport.agentBins ?? {});
   const bin = await transport.resolveBin(setting);
   if (!bin) throw new Error(`${setting} was not found (${agent.label})${transport.kind === "ssh" ? ` on ${transport.describe()}: set the host's ${agent.id} binary` : `; install it or set ${agent.binSetting.env}`}`);
+  // Preflight refuses this first; checked again here, right before anything is written.
+  const unfenced = agentSandboxProblem(agent, sandbox.active);
+  if (unfenced) throw new Error(`${unfenced}${sandbox.reason ? ` (${sandbox.reason})` : ""}`);
 
   // Inside the panel's sandbox the user's home is read-only: the agent gets a private home with a
   // copy of its login and config (nothing it writes reaches the user's own agent config).
@@ -94,18 +98,14 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     const home = agent.home(layout.agentHomeDir, facts.env);
     for (const d of home.dirs) ops.push({ op: "realDir", base: layout.agentHomeDir, path: d });
     for (const c of home.copy) {
-      // Replaces (never follows) whatever the agent left at the destination.
+      // Replaces (never follows) whatever the agent left at the destination; gone from the user's
+      // config, the copy goes too (nothing the agent left there stays in its place).
       ops.push({ op: "realDir", base: layout.agentHomeDir, path: dirname(c.to) }, { op: "copy", from: c.from, to: c.to, mode: 0o600 });
     }
     homeEnv = home.env;
   }
   const envFile = facts.envFile(run.id, worker.id);
-  ops.push(
-    { op: "mkdir", path: dirname(envFile), mode: 0o700 },
-    { op: "write", path: envFile, data: envFileText(agentEnvironment(homeEnv, facts.env, process.env)), mode: 0o600 },
-  );
-
-  const args = agent.args({
+  const turn = {
     worktreePath: layout.worktreePath,
     outputSchemaPath: runFiles.outputSchemaPath,
     outputSchema: PANEL_WORKER_OUTPUT_SCHEMA as unknown as Record<string, unknown>,
@@ -114,7 +114,12 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     model: worker.model,
     panelSandbox: sandbox.active,
     extraArgs: agentExtraArgs(agent),
-  });
+  };
+  const args = agent.args(turn);
+  ops.push(
+    { op: "mkdir", path: dirname(envFile), mode: 0o700 },
+    { op: "write", path: envFile, data: envFileText(agentEnvironment({ ...homeEnv, ...agent.turnEnv?.(turn) }, facts.env, agent.passEnv, process.env)), mode: 0o600 },
+  );
   const sandboxArgv = sandbox.active
     ? [sandbox.bwrap!, ...bwrapArgs({
       worktree: layout.worktreePath,

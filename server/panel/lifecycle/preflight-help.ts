@@ -9,7 +9,11 @@ export const PREFLIGHT_HELP: Record<string, string> = {
   "git:working-directory-unavailable": "the repository folder is missing or no longer a git work tree",
   "codex:unavailable": "the codex CLI was not found: npm install -g @openai/codex, or set LONGTABLE_CODEX_BIN",
   "claude:unavailable": "the Claude Code CLI was not found: npm install -g @anthropic-ai/claude-code, or set LONGTABLE_CLAUDE_BIN",
-  "command:unavailable": "the command agent is not configured: set LONGTABLE_COMMAND_AGENT to its command (see the README)",
+  "command:unavailable": "the command agent is not configured: set LONGTABLE_COMMAND_AGENT_BIN to a program that reads the task on stdin and writes its JSON result to $LONGTABLE_RESULT_FILE (server/agents/README.md)",
+  "claude:sandbox-required":
+    "Claude Code has no sandbox of its own and runs only inside the panel's (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing. Members played by codex can run without it",
+  "command:sandbox-required":
+    "the command agent runs only inside the panel's sandbox (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing",
   "host:unreachable": "a worker host cannot be reached over SSH: open Hosts and run its check (ssh must log in without a prompt)",
   "host:node-unavailable": "node did not run on a worker host (it runs the finish step there): install node 20+ there, or set the host's node binary",
   "host:tmux-unavailable": "tmux is missing or cannot start on a worker host: install it there (apt-get install tmux)",

@@ -205,7 +205,10 @@ async function alreadyMerged(door: RunDoor, worker: PanelWorker, target: string,
 
 /** Every recorded merge of a run (newest first), optionally of one worker. */
 export function listMerges(panel: Panel, runId: string, workerId?: string) {
-  getRun(panel, runId);
+  const run = getRun(panel, runId);
+  if (workerId !== undefined && !run.workers.some((w) => w.id === workerId)) {
+    throw new PanelError("NOT_FOUND", `run ${runId} has no worker ${workerId}: see runs.get for its workers`);
+  }
   const where = workerId ? and(eq(t.merges.runId, runId), eq(t.merges.workerId, workerId)) : eq(t.merges.runId, runId);
   return panel.db.select().from(t.merges).where(where).orderBy(desc(t.merges.createdAt), desc(t.merges.id)).all();
 }

@@ -59,7 +59,7 @@ export async function createRun(panel: Panel, input: CreateRunInput): Promise<Ru
   const hosts = placeMembers(panel, wanted.map((m) => ("host" in m ? m.host : undefined)), input.placement);
   const repo = await addRepo(panel, input.repoPath);
   const roles = resolveRoles(panel, wanted.map((m) => m.role));
-  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? "codex", ...(m.model ? { model: m.model } : {}), ...(hosts[i] ? { host: hosts[i] } : {}) }));
+  const members: MemberInput[] = wanted.map((m, i) => ({ role: roles[i]!, agent: m.agent ?? roles[i]!.defaultAgent, ...(m.model ? { model: m.model } : {}), ...(hosts[i] ? { host: hosts[i] } : {}) }));
   const leaderHead = await headCommit(repo.path);
   if (!leaderHead) {
     throw new PanelError("PRECONDITION_FAILED", `${repo.path} has no commits yet: make a first commit, then create the run`);

@@ -4,10 +4,10 @@ import { indexRepoRuns } from "../../panel/runs/rebuild";
 import { repoHealth } from "../../panel/review/health";
 import { recoverMerges } from "../../panel/review/recover";
 import { repoIdSchema } from "../../core/ids";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { noInput, operatorProcedure, router, viewerProcedure } from "../init";
 
 export const reposRouter = router({
-  list: viewerProcedure.query(({ ctx }) => listRepos(ctx.panel)),
+  list: viewerProcedure.input(noInput).query(({ ctx }) => listRepos(ctx.panel)),
   add: operatorProcedure
     .input(z.object({ path: z.string().min(1).max(4096) }))
     .mutation(async ({ ctx, input }) => {

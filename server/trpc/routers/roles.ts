@@ -1,8 +1,8 @@
 import { createCustomRole, listRoles } from "../../panel/roles/catalog";
 import { customRoleInputSchema } from "../../panel/roles/roles";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { noInput, operatorProcedure, router, viewerProcedure } from "../init";
 
 export const rolesRouter = router({
-  list: viewerProcedure.query(({ ctx }) => listRoles(ctx.panel)),
+  list: viewerProcedure.input(noInput).query(({ ctx }) => listRoles(ctx.panel)),
   create: operatorProcedure.input(customRoleInputSchema).mutation(({ ctx, input }) => createCustomRole(ctx.panel, input)),
 });

@@ -4,6 +4,7 @@ import { roleFromGuardHeader } from "@/server/http/guard-header";
 import { MAX_BATCH } from "@/server/core/limits";
 import { getPanel } from "@/server/panel/panel";
 import { appRouter } from "@/server/trpc/root";
+import { subscriptionRefusal } from "@/server/trpc/subscription-check";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -16,6 +17,11 @@ function handler(req: Request) {
       status: 401,
       headers: { "content-type": "application/json" },
     });
+  }
+  if (req.method === "GET") {
+    const url = new URL(req.url);
+    const refusal = subscriptionRefusal(panel, url.pathname.replace(/^\/api\/trpc\//, ""), url.searchParams.get("input"));
+    if (refusal) return Response.json(refusal.body, { status: refusal.status });
   }
   return fetchRequestHandler({
     endpoint: "/api/trpc",

@@ -6,6 +6,7 @@ import { LiveIndicator } from "@/app/_components/live-indicator";
 import { ErrorNotice } from "@/app/_components/states";
 import { clockTime, compactNumber } from "@/app/_lib/format-extra";
 import { parseResultMessage, usageOf } from "@/app/_lib/live";
+import { AgentBadge, formatCost } from "@/app/_components/agent-badge";
 import type { PanelWorker } from "@/app/_lib/types";
 import { useWorkerActivity, type ActivityRow } from "../_model/use-worker-activity";
 
@@ -90,6 +91,7 @@ export function ActivityView({ runId, worker }: { runId: string; worker: PanelWo
             ({rows.length.toLocaleString()})
           </span>
         </h2>
+        <AgentBadge agent={worker.agent} model={worker.model} />
         <LiveIndicator state={state} onRetry={reconnect} testId="activity-live-state" />
         {!backlog.done && !backlog.error ? (
           <span className="muted small" role="status">
@@ -301,6 +303,7 @@ const ActivityItem = memo(function ActivityItem({
       body = u ? (
         <span>
           Turn completed · {compactNumber(u.inputTokens)} in ({compactNumber(u.cachedInputTokens)} cached) · {compactNumber(u.outputTokens)} out
+          {costOf(row.data) !== undefined ? <> · <span data-testid="usage-cost">{formatCost(costOf(row.data)!)}</span> (session)</> : null}
         </span>
       ) : (
         <span>{row.text}</span>
@@ -323,3 +326,9 @@ const ActivityItem = memo(function ActivityItem({
     </div>
   );
 });
+
+/** The cost an agent reported with its usage (Claude Code's session total), if any. */
+function costOf(data: unknown): number | undefined {
+  const c = data && typeof data === "object" ? (data as { costUsd?: unknown }).costUsd : undefined;
+  return typeof c === "number" && Number.isFinite(c) && c >= 0 ? c : undefined;
+}

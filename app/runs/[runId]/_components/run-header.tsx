@@ -3,13 +3,14 @@ import { StatusBadge } from "@/app/_components/badge";
 import { RelativeTime } from "@/app/_components/relative-time";
 import { shortCommit } from "@/app/_lib/format";
 import { compactNumber } from "@/app/_lib/format-extra";
-import type { Usage } from "@/app/_lib/live";
+import { formatCost } from "@/app/_components/agent-badge";
+import type { RunUsage } from "../_model/use-run-activity";
 import { explainReason, PREFLIGHT_HELP } from "@/app/_lib/preflight";
 import type { RunView } from "@/app/_lib/types";
 import { ReasonList } from "./reason-list";
 
 /** Status, where the run works, its prompt; the live state and the actions sit in the title row. */
-export function RunHeader({ run, live, actions, usage }: { run: RunView; live?: ReactNode; actions?: ReactNode; usage?: Usage | null }) {
+export function RunHeader({ run, live, actions, usage }: { run: RunView; live?: ReactNode; actions?: ReactNode; usage?: RunUsage | null }) {
   // Preflight codes already explained in the failure box are not repeated under diagnostics.
   const explained = new Set(explainReason(run.bridgeFailureReason).map((p) => p.code));
   const diagnostics = run.diagnostics.filter((d) => !explained.has(d));
@@ -80,6 +81,15 @@ export function RunHeader({ run, live, actions, usage }: { run: RunView; live?: 
             )}
           </dd>
         </div>
+        {usage?.costUsd !== undefined ? (
+          <div>
+            <dt>Cost (run)</dt>
+            <dd data-testid="run-cost" title={usage.costComplete ? "as the agents reported it" : "codex reports tokens, not a cost: its workers are not in this figure"}>
+              {formatCost(usage.costUsd)}
+              {usage.costComplete ? null : <span className="muted small"> + codex (tokens only)</span>}
+            </dd>
+          </div>
+        ) : null}
         {run.lastDecision ? (
           <div>
             <dt>Last decision</dt>

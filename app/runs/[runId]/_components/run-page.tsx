@@ -11,7 +11,7 @@ import { useSessionRole } from "@/app/_components/use-role";
 import { useRunActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
 import { useRunStream } from "../_model/run-stream";
-import { CodexLoginNote } from "./codex-login-note";
+import { AgentLoginNote } from "./agent-login-note";
 import { DecisionPanel } from "./decision-panel";
 import { RunActions } from "./run-actions";
 import { RunFallback } from "./run-frame";
@@ -90,7 +90,7 @@ export function RunPage() {
       />
       {isViewer ? <ReadOnlyNotice>You can watch this run live, but not launch, stop or change it.</ReadOnlyNotice> : null}
       <SandboxNotice />
-      <CodexLoginNote />
+      <AgentLoginNote agents={[...new Set(data.workers.map((w) => w.agent ?? "codex"))]} />
       {run.isRefetchError ? (
         <ErrorNotice error={run.error} title="Could not refresh this run (showing the last loaded state)" onRetry={() => run.refetch()} />
       ) : null}

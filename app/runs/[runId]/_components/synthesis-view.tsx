@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { AgentBadge } from "@/app/_components/agent-badge";
 import { StatusBadge } from "@/app/_components/badge";
 import { EmptyState, ErrorNotice, Loading } from "@/app/_components/states";
 import type { RouterOutputs, PanelWorker } from "@/app/_lib/types";
@@ -84,7 +85,7 @@ export function SynthesisView({ runId, workers }: { runId: string; workers: Pane
             <h3 id="members-heading">Members side by side</h3>
             <div className="member-columns" role="list" tabIndex={0} aria-label="Member results, side by side (scrolls sideways)">
               {s.members.map((m) => (
-                <MemberColumn key={m.workerId} member={m} />
+                <MemberColumn key={m.workerId} member={m} worker={workers.find((w) => w.id === m.workerId)} />
               ))}
             </div>
           </section>
@@ -105,12 +106,13 @@ function Bullets({ items, empty }: { items: string[]; empty: string }) {
   );
 }
 
-function MemberColumn({ member: m }: { member: Member }) {
+function MemberColumn({ member: m, worker }: { member: Member; worker?: PanelWorker }) {
   return (
     <article className="card member-column" role="listitem" data-testid="synthesis-member" data-role={m.role} aria-labelledby={`member-${m.workerId}`}>
       <header className="member-head">
         <h4 id={`member-${m.workerId}`}>{m.label}</h4>
         <code className="role-id">{m.role}</code>
+        <AgentBadge agent={worker?.agent} model={worker?.model} />
         <StatusBadge value={m.status} label="Result status" />
       </header>
       <div className="member-section">

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { AgentBadge, formatCost } from "@/app/_components/agent-badge";
 import { StatusBadge } from "@/app/_components/badge";
 import { TextList } from "@/app/_components/text-list";
 import { compactNumber } from "@/app/_lib/format-extra";
@@ -48,6 +49,7 @@ export function WorkerCard({
       <header className="worker-head">
         <h3 id={headingId}>{worker.label}</h3>
         <code className="role-id">{worker.role}</code>
+        <AgentBadge agent={worker.agent} model={worker.model} />
         {worker.required ? null : <span className="tag">optional</span>}
       </header>
       <div className="badges">
@@ -73,6 +75,17 @@ export function WorkerCard({
               <span title={`${tokens.inputTokens} input (${tokens.cachedInputTokens} cached), ${tokens.outputTokens} output`}>
                 {compactNumber(tokens.inputTokens)} in · {compactNumber(tokens.outputTokens)} out
               </span>
+            ) : (
+              <span className="muted">—</span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Cost</dt>
+          <dd data-testid="worker-cost">
+            {/* The agent's own figure (Claude Code reports one; codex gives tokens only). */}
+            {worker.usage?.costUsd !== undefined ? (
+              <span title="As the agent reported it, for its whole session">{formatCost(worker.usage.costUsd)}</span>
             ) : (
               <span className="muted">—</span>
             )}

@@ -18,17 +18,26 @@ export interface RunActivitySummary {
   last: Record<string, LastActivity>;
   /** Token usage per worker (the running total of its latest thread). */
   usage: Record<string, Usage>;
-  total: Usage | null;
+  total: RunUsage | null;
 }
 
 /** Kinds that say what a worker is doing (thread/turn/usage rows are bookkeeping). */
 const LINE_KINDS = new Set(["command", "file_change", "message", "todo", "error", "tool"]);
 
-const sum = (list: Usage[]): Usage =>
-  list.reduce(
-    (a, u) => ({ inputTokens: a.inputTokens + u.inputTokens, cachedInputTokens: a.cachedInputTokens + u.cachedInputTokens, outputTokens: a.outputTokens + u.outputTokens }),
-    { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
+/** The run's figures: tokens added up; the cost of the workers that report one (Claude Code), and whether all do. */
+const sum = (list: Usage[]): RunUsage =>
+  list.reduce<RunUsage>(
+    (a, u) => ({
+      inputTokens: a.inputTokens + u.inputTokens,
+      cachedInputTokens: a.cachedInputTokens + u.cachedInputTokens,
+      outputTokens: a.outputTokens + u.outputTokens,
+      ...(a.costUsd !== undefined || u.costUsd !== undefined ? { costUsd: (a.costUsd ?? 0) + (u.costUsd ?? 0) } : {}),
+      costComplete: a.costComplete && u.costUsd !== undefined,
+    }),
+    { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, costComplete: true },
   );
+
+export type RunUsage = Usage & { costComplete: boolean };
 
 /**
  * Last activity line and token usage per worker, live. `runs.usage` gives the first numbers;

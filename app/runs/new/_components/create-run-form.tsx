@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useId, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { useTRPC } from "@/app/_trpc/client";
 import { ErrorNotice, Loading } from "@/app/_components/states";
 import { ReadOnlyNotice } from "@/app/_components/read-only";
@@ -11,6 +11,7 @@ import { FieldErrors } from "@/app/_components/field-errors";
 import { MODES } from "@/app/_lib/enums";
 import { errorInfo, issuesFor } from "@/app/_lib/errors";
 import type { RoleOut } from "@/app/_lib/types";
+import { AgentChoice, AgentNotes, useAgentOptions, type AgentOption } from "./agent-choice";
 import { HostPlacement, type Placement } from "./host-placement";
 import { RepoAdder } from "./repo-adder";
 
@@ -25,12 +26,16 @@ export function CreateRunForm() {
 
   const repos = useQuery(trpc.repos.list.queryOptions());
   const roles = useQuery(trpc.roles.list.queryOptions());
+  const agents = useAgentOptions();
 
   const [repoPath, setRepoPath] = useState("");
   const [prompt, setPrompt] = useState("");
   const [pickedRoles, setPickedRoles] = useState<string[] | null>(null); // null: the catalog defaults
   const [mode, setMode] = useState<Mode>("review");
   const [placement, setPlacement] = useState<Placement>({ mode: "local", hosts: {} });
+  // Per role: the agent (and model) the user picked; otherwise the role's default agent.
+  const [pickedAgents, setPickedAgents] = useState<Record<string, string>>({});
+  const [models, setModels] = useState<Record<string, string>>({});
 
   const create = useMutation(
     trpc.runs.create.mutationOptions({
@@ -51,9 +56,10 @@ export function CreateRunForm() {
   const errs = {
     repoPath: issuesFor(info, "repoPath"),
     prompt: issuesFor(info, "prompt"),
-    roles: issuesFor(info, "roles"),
+    roles: [...issuesFor(info, "roles"), ...issuesFor(info, "members")],
     mode: issuesFor(info, "mode"),
   };
+  const agentOf = (role: RoleOut) => pickedAgents[role.id] ?? agents.preferred(role.defaultAgent);
 
   function toggleRole(id: string, on: boolean) {
     const set = new Set(selectedRoles);
@@ -66,12 +72,15 @@ export function CreateRunForm() {
   function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     if (create.isPending) return;
-    const placed = placement.mode === "spread" || selectedRoles.some((r) => placement.hosts[r]);
-    create.mutate(
-      placed
-        ? { repoPath: selectedRepo, prompt, mode, placement: placement.mode, members: selectedRoles.map((role) => ({ role, ...(placement.hosts[role] ? { host: placement.hosts[role] } : {}) })) }
-        : { repoPath: selectedRepo, prompt, roles: selectedRoles, mode },
-    );
+    const byId = new Map((roles.data ?? []).map((r) => [r.id, r]));
+    const members = selectedRoles.map((id) => {
+      const role = byId.get(id);
+      const model = models[id]?.trim();
+      const host = placement.hosts[id];
+      return { role: id, agent: (role ? agentOf(role) : "codex") as AgentOption["agent"], ...(model ? { model } : {}), ...(host ? { host } : {}) };
+    });
+    // "spread": members without a host of their own go round-robin over this machine and the hosts.
+    create.mutate({ repoPath: selectedRepo, prompt, members, mode, ...(placement.mode === "spread" ? { placement: "spread" as const } : {}) });
   }
 
   function promptKeys(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -148,7 +157,7 @@ export function CreateRunForm() {
         <fieldset className="field roles-field" aria-describedby={`${ids}-roles-hint ${ids}-roles-err`}>
           <legend>Roles</legend>
           <p className="hint" id={`${ids}-roles-hint`}>
-            One worker per role. {selectedRoles.length} selected.{" "}
+            One worker per role, played by the agent you pick for it. {selectedRoles.length} selected.{" "}
             {roles.data ? (
               <span className="inline-actions">
                 <button type="button" className="link-button" onClick={() => setPickedRoles(null)}>
@@ -163,6 +172,7 @@ export function CreateRunForm() {
               </span>
             ) : null}
           </p>
+          <AgentNotes agents={agents} />
           {roles.isPending ? (
             <Loading>Loading the role catalog…</Loading>
           ) : roles.isError ? (
@@ -176,7 +186,17 @@ export function CreateRunForm() {
                   idBase={`${ids}-role`}
                   checked={selectedRoles.includes(role.id)}
                   onChange={(on) => toggleRole(role.id, on)}
-                />
+                >
+                  <AgentChoice
+                    idBase={`${ids}-role-${role.id}`}
+                    roleLabel={role.label}
+                    agents={agents}
+                    agent={agentOf(role)}
+                    model={models[role.id] ?? ""}
+                    onAgent={(agent) => setPickedAgents((m) => ({ ...m, [role.id]: agent }))}
+                    onModel={(model) => setModels((m) => ({ ...m, [role.id]: model }))}
+                  />
+                </RoleOption>
               ))}
             </ul>
           )}
@@ -224,11 +244,14 @@ function RoleOption({
   idBase,
   checked,
   onChange,
+  children,
 }: {
   role: RoleOut;
   idBase: string;
   checked: boolean;
   onChange: (on: boolean) => void;
+  /** The member's agent choice, shown while the role is picked. */
+  children?: ReactNode;
 }) {
   const id = `${idBase}-${role.id}`;
   return (
@@ -244,6 +267,7 @@ function RoleOption({
         <p className="role-brief" id={`${id}-brief`}>
           {role.brief}
         </p>
+        {checked ? children : null}
       </div>
     </li>
   );
