@@ -31,7 +31,7 @@ test.afterAll(async () => {
 const result = (role: string, label: string) => ({ role, label, status: "completed", summary: `${label} on the host.`, claims: [], objections: [], openQuestions: [], evidenceRefs: [], error: "" });
 
 test("registers a host, checks it over SSH, places a member there and shows where each worker runs", async ({ browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   sshd = await startSshd();
   const work = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-hosts-")));
   dirs.push(work);

@@ -55,7 +55,7 @@ describe("hosts: input and quoting (ARCHITECTURE.md §6)", () => {
     const config = readFileSync(join(h.panel.config.dataDir, "hosts", "box", "ssh_config"), "utf8");
     expect(config).toContain("BatchMode yes");
     expect(config.trim().split("\n").pop()).toBe(`Include "${host.sshd.configFile}"`);
-  });
+  }, 180_000);
 
   it("runs a worker in a clone whose path has quotes, spaces, $(…), # and tmux formats: nothing is interpreted on either side", async () => {
     h = await bridgeHarness({ reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }] });
@@ -79,5 +79,5 @@ describe("hosts: input and quoting (ARCHITECTURE.md §6)", () => {
     for (const dir of [homedir(), repo, weird, join(weird, ".."), h.dir]) {
       for (const f of [".ltp-pwned", ".ltp-pwned2", ".ltp-pwned3"]) expect(existsSync(join(dir, f)), join(dir, f)).toBe(false);
     }
-  });
+  }, 180_000);
 });

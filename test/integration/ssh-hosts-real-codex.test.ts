@@ -41,5 +41,5 @@ describe("a real codex worker on an SSH host", () => {
     const items = (await api.workers.activity({ runId: run.id, workerId: w.id })).items;
     expect(items.some((i) => i.kind === "command" && i.text.includes("host.md"))).toBe(true);
     expect(model.requests.length).toBeGreaterThanOrEqual(2);
-  });
+  }, 180_000);
 });

@@ -70,5 +70,5 @@ describe("workers on a host outlive the server", () => {
     expect(run.status, JSON.stringify(run.workers.map((w) => [w.id, w.status, w.failureReason]))).toBe("completed");
     expect(gitIn(repo, "show", "--name-only", "--format=", run.workers[0]!.worktreeCommit!).trim()).toBe("r.txt");
     expect((await api2.workers.activity(ref)).items.some((i) => i.kind === "file_change")).toBe(true);
-  });
+  }, 180_000);
 });

@@ -86,7 +86,7 @@ describe("workers on an SSH host (test sshd on 127.0.0.1, a separate clone and t
     expect(hidden(host.panelDir)).toBe(true);
     expect(hidden(join(host.clone, ".longtable"))).toBe(true);
     expect(launcher).toContain(`'--bind' '${remoteWt}' '${remoteWt}'`);
-  });
+  }, 180_000);
 });
 
 describe("a host's connection drops mid-run", () => {
@@ -142,7 +142,7 @@ describe("a host's connection drops mid-run", () => {
       const remote = readFileSync(join(host.clone, ".longtable", "panel-runs", run.id, "workers", w.id, "agent-events.jsonl"), "utf8");
       expect(local).toBe(remote);
     }
-  });
+  }, 180_000);
 });
 
 describe("stop, resume, follow-up and cleanup of workers on a host", () => {
@@ -193,5 +193,5 @@ describe("stop, resume, follow-up and cleanup of workers on a host", () => {
     expect(cleaned.removed).toBe(true);
     expect(existsSync(remoteWt)).toBe(false);
     expect(gitIn(repo, "branch", "--list", w.worktreeBranch).trim()).toBe("");
-  });
+  }, 180_000);
 });

@@ -97,6 +97,8 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"
 export interface SshdOptions {
   /** More host names the client config maps to this server (Host patterns; a `user@` part is not one). */
   names?: string[];
+  /** sshd's MaxSessions: sessions at once over one connection (default 64; sshd's own default is 10). */
+  maxSessions?: number;
 }
 
 export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
@@ -143,7 +145,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
         "PrintMotd no",
         "PrintLastLog no",
         "MaxStartups 64",
-        "MaxSessions 64",
+        `MaxSessions ${options.maxSessions ?? 64}`,
         "LogLevel VERBOSE",
         "",
       ].join("\n"),

@@ -1,9 +1,10 @@
 /**
  * One shared SSH connection per host (ARCHITECTURE.md §3 "Transports"): a ControlMaster `ssh`
  * process this panel starts and owns (its pid is known; it is ended by pid on close), and every
- * step runs as a session multiplexed over it (`ControlMaster=no`, the same ControlPath). A step
- * never opens a TCP connection of its own: while the master is down, steps fail at once with
- * HostUnreachableError and the connection reconnects in the background (1 s, 2 s, … 15 s).
+ * step runs as a session multiplexed over it (`ControlMaster=no`, the same ControlPath), at most
+ * MAX_SESSIONS at once. A step never opens a TCP connection of its own (stepArgs): while the
+ * master is down, steps fail at once with HostUnreachableError and the connection reconnects in
+ * the background (1 s, 2 s, … 15 s).
  *
  * Commands reach the remote shell as one string, so every argv element is single-quoted
  * (`shellQuote`); the destination is validated (no leading "-") and follows `--`.
@@ -41,6 +42,11 @@ export interface ExecOptions {
 }
 
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+/**
+ * Sessions at once over the shared connection. sshd refuses more than its MaxSessions (10 by
+ * default) per connection; the live tail holds one more for as long as it runs.
+ */
+export const MAX_SESSIONS = 8;
 /** `%` starts a token in ssh's ControlPath: a literal one is written `%%`. */
 const sshLiteral = (path: string) => path.replace(/%/g, "%%");
 
@@ -52,6 +58,8 @@ export class SshConnection {
   private retry?: NodeJS.Timeout;
   private failures = 0;
   private closed = false;
+  private active = 0;
+  private waiting: Array<() => void> = [];
   private readonly ssh: string;
 
   constructor(private readonly options: SshConnectionOptions) {
@@ -69,9 +77,19 @@ export class SshConnection {
     return ["-F", this.options.configFile, "-o", `ControlPath=${sshLiteral(this.options.controlPath)}`];
   }
 
+  /**
+   * Options of a step: through the master only. ssh tries the ControlPath first and, when that
+   * fails, would connect on its own; `ProxyCommand=false` makes that own connection fail at once
+   * (the first value ssh reads wins, and the command line comes first), so a step never opens a
+   * TCP connection of its own, even in the moment a master dies.
+   */
+  private stepArgs(): string[] {
+    return [...this.baseArgs(), "-o", "ControlMaster=no", "-o", "ProxyCommand=false"];
+  }
+
   /** For git (GIT_SSH_COMMAND, run by a shell): ssh through the shared connection only, every value quoted. */
   gitSshCommand(): string {
-    return [this.ssh, ...this.baseArgs(), "-o", "ControlMaster=no"].map(shellQuote).join(" ");
+    return [this.ssh, ...this.stepArgs()].map(shellQuote).join(" ");
   }
 
   private setState(state: ConnectionState, detail?: string) {
@@ -174,7 +192,19 @@ export class SshConnection {
   /** The argv of an ssh session running `argv` there (quoted), over the shared connection. */
   sessionArgs(argv: readonly string[], extra: readonly string[] = []): string[] {
     if (argv.length === 0) throw new Error("no command");
-    return [...this.baseArgs(), "-o", "ControlMaster=no", "-T", ...extra, "--", this.options.destination, argv.map(shellQuote).join(" ")];
+    return [...this.stepArgs(), "-T", ...extra, "--", this.options.destination, argv.map(shellQuote).join(" ")];
+  }
+
+  /** Run `fn` in one of the connection's session slots (at most MAX_SESSIONS at once). */
+  async session<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= MAX_SESSIONS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
   }
 
   /**
@@ -183,7 +213,7 @@ export class SshConnection {
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     await this.ready();
-    const r = await this.run(this.sessionArgs(argv), options.timeoutMs ?? 60_000, options.input);
+    const r = await this.session(() => this.run(this.sessionArgs(argv), options.timeoutMs ?? 60_000, options.input));
     if (r.code === 255 && !this.masterAlive()) throw new HostUnreachableError(this.options.hostId, r.stderr.trim() || "the SSH connection dropped");
     return r;
   }

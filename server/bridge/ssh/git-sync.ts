@@ -64,10 +64,10 @@ export async function pushBase(conn: SshConnection, repo: string, destination: s
   assertId(RUN_ID_PATTERN, runId, "run id");
   if (!COMMIT.test(commit)) throw new Error("the base is not a commit id");
   await conn.ready();
-  const r = await runGit(repo, [
+  const r = await conn.session(() => runGit(repo, [
     "push", "--quiet", "--no-verify", "--receive-pack=git -c core.hooksPath=/dev/null receive-pack",
     address(destination, clonePath), `+${commit}:refs/longtable-panel/bases/${runId}`,
-  ], { env: sshEnv(conn) });
+  ], { env: sshEnv(conn) }));
   if (r.code !== 0) throw new Error(`sending the base ${commit.slice(0, 12)} to the clone on the host failed: ${r.stderr.trim().split("\n").slice(-2).join(" ")}`);
 }
 
@@ -75,10 +75,10 @@ export async function pushBase(conn: SshConnection, repo: string, destination: s
 export async function fetchWorkerBranch(conn: SshConnection, repo: string, destination: string, clonePath: string, runId: string, workerId: string): Promise<string> {
   const branch = branchFor(runId, workerId);
   await conn.ready();
-  const r = await runGit(repo, [
+  const r = await conn.session(() => runGit(repo, [
     "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--upload-pack=git -c core.hooksPath=/dev/null upload-pack",
     address(destination, clonePath), `+refs/heads/${branch}:refs/heads/${branch}`,
-  ], { env: sshEnv(conn) });
+  ], { env: sshEnv(conn) }));
   if (r.code !== 0) throw new Error(`fetching ${branch} from the host failed: ${r.stderr.trim().split("\n").slice(-4).join(" ")}`);
   return (await gitOk(repo, ["rev-parse", "--verify", `refs/heads/${branch}^{commit}`])).trim();
 }
