@@ -89,6 +89,13 @@ export function workerLayout(repoPath: string, runId: string, workerId: string, 
     lastMessagePath: join(dir, "outbox", "last-message.json"),
     /** The agent's private home inside the sandbox (its state, sessions; a copy of its config). */
     agentHomeDir: join(dir, "agent-home"),
+    /** The repo config's setup (ARCHITECTURE.md §10): its exit (written by the launcher), its output, */
+    setupExitPath: join(dir, "setup.exit.json"),
+    setupLogPath: join(dir, "setup.log"),
+    /** the ignored files and folders the worktree had once setup passed (reproducible: not a loss at cleanup), */
+    setupIgnoredPath: join(dir, "setup-ignored.txt"),
+    /** and the teardown's output. */
+    teardownLogPath: join(dir, "teardown.log"),
   };
 }
 export type WorkerLayout = ReturnType<typeof workerLayout>;
