@@ -16,6 +16,7 @@ import { writeFileAtomicSync } from "../../bridge/safe-fs.mjs";
 import { bwrapArgs, sandboxStatus, type SandboxStatus } from "../../bridge/sandbox";
 import { workerTaskText } from "../../bridge/task";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
+import { turnWorkspace } from "../config/turn";
 import type { Panel } from "../panel";
 
 /** Environment names every agent gets from the panel's own environment (besides LONGTABLE_AGENT_ENV). */
@@ -88,7 +89,9 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   }
   const envFile = agentEnvFile(panel.config.dataDir, run.id, worker.id);
   await mkdir(dirname(envFile), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(envFile, envFileText(agentEnvironment(homeEnv)), 0o600);
+  // The repo config's part (ARCHITECTURE.md §10): the panel's variables, the config's env, and setup.
+  const workspace = turnWorkspace(panel, run, worker, { promptFile: promptPath, followUp: input.followUp !== undefined });
+  await writeFileAtomic(envFile, envFileText(agentEnvironment({ ...workspace.env, ...homeEnv })), 0o600);
 
   const args = agent.args({
     worktreePath: layout.worktreePath,
@@ -106,7 +109,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
       gitCommonDir: await commonGitDir(repo),
       hide: [dirname(runsRoot(repo)), panel.config.dataDir],
       writable: [layout.outboxDir, layout.agentHomeDir, ...panel.config.sandboxWritable.filter((p) => existsSync(p))],
-      readable: [run.outputSchemaPath],
+      readable: [run.outputSchemaPath, promptPath],
     })]
     : undefined;
   const scripts = bridgeScriptPaths(panel.config.root);
@@ -137,6 +140,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     nodeBin: process.execPath,
     finishScript: scripts.finishScript,
     paneViewScript: scripts.paneViewScript,
+    setup: workspace.setup ? { command: workspace.setup, exitPath: layout.setupExitPath, logPath: layout.setupLogPath, ignoredPath: layout.setupIgnoredPath } : undefined,
   });
   await writeFileAtomic(layout.launcherPath, script, 0o700);
   return { argv: ["bash", layout.launcherPath], cwd: layout.runtimeDir };
