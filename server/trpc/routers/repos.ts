@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { repoIdSchema } from "../../core/ids";
+import { approveConfig, approveConfigInputSchema } from "../../panel/config/approve";
+import { configView } from "../../panel/config/repo-config";
 import { addRepo, listRepos } from "../../panel/repos";
 import { indexRepoRuns } from "../../panel/runs/rebuild";
 import { operatorProcedure, router, viewerProcedure } from "../init";
@@ -13,4 +16,8 @@ export const reposRouter = router({
       const indexed = await indexRepoRuns(ctx.panel, repo);
       return { ...repo, runs: indexed.runs, rejected: indexed.rejected };
     }),
+  /** The repo's .longtable-panel.json at the leader's HEAD: text, field errors, approval, diff against the approved text, waiting workers. */
+  config: viewerProcedure.input(z.object({ repoId: repoIdSchema })).query(({ ctx, input }) => configView(ctx.panel, input.repoId)),
+  /** Approve the config text whose sha256 repos.config returned (refused when the file changed since); waiting workers start. */
+  approveConfig: operatorProcedure.input(approveConfigInputSchema).mutation(({ ctx, input }) => approveConfig(ctx.panel, input)),
 });
