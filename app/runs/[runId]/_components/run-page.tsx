@@ -19,6 +19,7 @@ import { RunActions } from "./run-actions";
 import { RunFallback } from "./run-frame";
 import { RunHeader } from "./run-header";
 import { RunTimeline } from "./run-timeline";
+import { SetupNotice } from "./setup-notice";
 import { SynthesisView } from "./synthesis-view";
 import { WorkerList } from "./worker-list";
 
@@ -103,6 +104,7 @@ export function RunPage() {
       />
       {isViewer ? <ReadOnlyNotice>You can watch this run live, but not launch, stop or change it.</ReadOnlyNotice> : null}
       <CodexLoginNote />
+      <SetupNotice run={data} />
       {run.isRefetchError ? (
         <ErrorNotice error={run.error} title="Could not refresh this run (showing the last loaded state)" onRetry={() => run.refetch()} />
       ) : null}
