@@ -36,17 +36,17 @@ const SHA = /^[0-9a-f]{64}$/;
 
 /** The approvals, read as data: anything malformed is dropped (which only ever means "not approved"). */
 function readFile(panel: Panel): ApprovalsFile {
-  const empty: ApprovalsFile = { version: 1, repos: {} };
+  const out: ApprovalsFile = { version: 1, repos: {} };
   let raw: unknown;
   try {
     const f = readFileNoFollowSync(fileOf(panel), MAX_FILE);
-    if (!f || f.truncated) return empty;
+    if (!f || f.truncated) return out;
     raw = JSON.parse(f.data.toString("utf8"));
   } catch {
-    return empty;
+    return out;
   }
   const repos = (raw as { repos?: unknown })?.repos;
-  if (!repos || typeof repos !== "object") return empty;
+  if (!repos || typeof repos !== "object") return out;
   for (const [path, r] of Object.entries(repos as Record<string, unknown>)) {
     const texts: Record<string, ApprovedText> = {};
     const given = (r as { texts?: unknown })?.texts;
@@ -57,9 +57,9 @@ function readFile(panel: Panel): ApprovalsFile {
       }
     }
     const current = (r as { current?: unknown })?.current;
-    empty.repos[path] = { current: typeof current === "string" && texts[current] ? current : undefined, texts };
+    out.repos[path] = { current: typeof current === "string" && texts[current] ? current : undefined, texts };
   }
-  return empty;
+  return out;
 }
 
 export interface RepoApprovalState {
