@@ -92,8 +92,9 @@ export interface LauncherSetup {
   exitPath: string;
   /** Setup's output (also in the pane and worker.log): the failure's last lines come from here. */
   logPath: string;
-  /** The ignored files and folders of the worktree once setup passed (`git ls-files --directory`, NUL-separated). */
-  ignoredPath: string;
+  /** The worktree's ignored files and folders before setup ran and after it passed (`git ls-files --directory`, NUL-separated). */
+  ignoredBeforePath: string;
+  ignoredAfterPath: string;
 }
 
 function assertAbsolute(value: unknown, what: string): asserts value is string {
@@ -133,7 +134,7 @@ function validate(input: LauncherInput): void {
   if (input.setup) {
     assertText(input.setup.command, "setup command");
     if (input.setup.command.trim() === "") throw new Error("setup command is empty");
-    for (const key of ["exitPath", "logPath", "ignoredPath"] as const) assertAbsolute(input.setup[key], `setup.${key}`);
+    for (const key of ["exitPath", "logPath", "ignoredBeforePath", "ignoredAfterPath"] as const) assertAbsolute(input.setup[key], `setup.${key}`);
   }
   if (input.followUp && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(input.followUp.threadId)) {
     throw new Error(`invalid thread id: ${JSON.stringify(input.followUp.threadId)}`);
@@ -155,12 +156,18 @@ export function envFileText(env: Record<string, string>): string {
  * The setup phase (ARCHITECTURE.md §10): the repository's approved setup command, in the sandbox
  * the agent will run in, with the agent's environment, stdin empty; its output goes to the pane,
  * worker.log and setup.log. setup.exit.json tells the supervisor how it ended (written last,
- * atomically); on success the worktree's ignored entries are listed (hardened git through the
- * real git dir) so clean-up knows they came from setup; on failure the launcher stops there.
+ * atomically). The worktree's ignored entries are listed before setup and after it passed, so
+ * clean-up knows which ones setup made; on failure the launcher stops there.
  */
 const SETUP_PHASE = [
+  "# The worktree's ignored entries (hardened git through the real git dir), NUL-separated, capped.",
+  "list_ignored() {",
+  "  ( unset GIT_INDEX_FILE GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE GIT_COMMON_DIR",
+  '    GIT_DIR="$git_dir" GIT_WORK_TREE="$worktree" git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c submodule.recurse=false \\',
+  '      ls-files -z --others --ignored --exclude-standard --directory 2>/dev/null | head -c 1048576 ) > "$1.tmp" && mv -f "$1.tmp" "$1"',
+  "}",
   'if [ -n "$setup_cmd" ]; then',
-  '  rm -f "$setup_exit_path" "$setup_log_path" "$setup_ignored_path"',
+  '  rm -f "$setup_exit_path" "$setup_log_path" "$setup_ignored_before" "$setup_ignored_after"',
   "  printf '%s\\n' '━━━ setup (.longtable-panel.json) ━━━'",
   '  log_line "setup started"',
   "  setup_code=0",
@@ -168,14 +175,11 @@ const SETUP_PHASE = [
   '    printf \'%s\\n\' "LongTable panel: worktree is missing: $worktree" | tee -a "$setup_log_path"',
   "    setup_code=1",
   "  else",
+  '    list_ignored "$setup_ignored_before"',
   '    "${sandbox[@]}" bash -c "$setup_cmd" < /dev/null 2>&1 | tee -a "$log_path" "$setup_log_path"',
   '    setup_code="${PIPESTATUS[0]}"',
   "  fi",
-  '  if [ "$setup_code" -eq 0 ]; then',
-  "    ( unset GIT_INDEX_FILE GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE GIT_COMMON_DIR",
-  '      GIT_DIR="$git_dir" GIT_WORK_TREE="$worktree" git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c submodule.recurse=false \\',
-  '        ls-files -z --others --ignored --exclude-standard --directory 2>/dev/null | head -c 1048576 ) > "$setup_ignored_path.tmp" && mv -f "$setup_ignored_path.tmp" "$setup_ignored_path"',
-  "  fi",
+  '  if [ "$setup_code" -eq 0 ]; then list_ignored "$setup_ignored_after"; fi',
   "  printf '{\"exitCode\": %d, \"finishedAt\": \"%s\"}\\n' \"$setup_code\" \"$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)\" > \"$setup_exit_path.tmp\" && mv -f \"$setup_exit_path.tmp\" \"$setup_exit_path\"",
   '  log_line "setup exited with code $setup_code${agent_signal:+ (SIG$agent_signal)}"',
   '  if [ "$setup_code" -ne 0 ]; then',
@@ -220,7 +224,8 @@ export function launcherScript(input: LauncherInput): string {
     ["setup_cmd", input.setup && !input.followUp ? input.setup.command : ""],
     ["setup_exit_path", input.setup?.exitPath ?? ""],
     ["setup_log_path", input.setup?.logPath ?? ""],
-    ["setup_ignored_path", input.setup?.ignoredPath ?? ""],
+    ["setup_ignored_before", input.setup?.ignoredBeforePath ?? ""],
+    ["setup_ignored_after", input.setup?.ignoredAfterPath ?? ""],
   ];
   return [
     "#!/usr/bin/env bash",

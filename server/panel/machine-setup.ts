@@ -38,7 +38,7 @@ export function workersAwaitApproval(run: PanelRun, workerIds: readonly string[]
     events: [
       makeEvent(
         "config_approval_needed",
-        `${CONFIG_FILE} at ${commit.slice(0, 12)} (sha256 ${short(sha256)}) is not approved: ${labels} wait until an operator approves it (Settings → Repository setup, or repos.approveConfig). Nothing was started.`,
+        `${CONFIG_FILE} at ${commit.slice(0, 12)} (sha256 ${short(sha256)}) is not approved: ${labels} wait until an operator approves it (Settings → Repository setup, or the API's repos.approveConfig). Nothing was started.`,
         now,
       ),
     ],

@@ -43,7 +43,9 @@ describe("repository config: setup, copied files, ports, approval", () => {
   it("runs nothing before approval; then each worker gets the .env, its own free ports and the setup's marker before its agent starts; teardown runs before clean-up and shutdown, and the ports are free again", async () => {
     // Each agent shows what setup left and the environment it got, in a file of its commit.
     const look = { shell: "cat .setup-marker > agent-saw.txt && echo \"PORT=$PORT\" >> agent-saw.txt && cat .env >> agent-saw.txt" };
-    h = await bridgeHarness(Object.fromEntries(ROLES.map((role) => [role, [look, { result: resultFor(role, LABELS[role]!) }]])));
+    // The theory critic also leaves an ignored output of its own: that one is a loss at clean-up.
+    const output = { shell: "echo findings > notes.log" };
+    h = await bridgeHarness(Object.fromEntries(ROLES.map((role) => [role, [look, ...(role === "theory_critic" ? [output] : []), { result: resultFor(role, LABELS[role]!) }]])));
     isolatePorts(h);
     const { repo, api, dir } = h;
     const sandbox = await sandboxStatus("auto", true);
@@ -60,7 +62,7 @@ describe("repository config: setup, copied files, ports, approval", () => {
       ports: 2,
       env: { PORT: "${LONGTABLE_PANEL_PORT}" },
       check: "npm test",
-    }, { ".gitignore": ".env\n.env.local\n.setup-marker\n" });
+    }, { ".gitignore": ".env\n.env.local\n.setup-marker\n*.log\n" });
     // The leader's local files: two ignored (copied), one untracked but not ignored (refused).
     writeFileSync(join(repo, ".env"), "SECRET=leader\n");
     writeFileSync(join(repo, ".env.local"), "LOCAL=1\n");
@@ -118,6 +120,12 @@ describe("repository config: setup, copied files, ports, approval", () => {
     expect(existsSync(join(outside, "from-setup.txt"))).toBe(false);
     expect((await api.runs.setup({ runId: created.id })).workers[0]!.tunnel).toBe(`ssh -N -L ${ports[0]}:127.0.0.1:${ports[0]} -L ${ports[1]}:127.0.0.1:${ports[1]} <ssh-host>`);
 
+    // Clean-up refuses a worktree with an ignored file the agent made (not the copied or set-up ones), before any teardown.
+    const theory = run.workers[1]!;
+    const kept = await expectCode(api.workers.cleanup({ runId: created.id, workerId: theory.id }), "PRECONDITION_FAILED");
+    expect(kept.message).toMatch(/1 ignored file\(s\) or folder\(s\) \(notes\.log\)/);
+    expect(existsSync(teardownLog)).toBe(false);
+
     // Clean-up of one worker: teardown ran in its worktree first; what setup and the copy left is no loss; its ports go back.
     const [first, ...rest] = run.workers;
     await api.workers.cleanup({ runId: created.id, workerId: first!.id });
@@ -131,7 +139,7 @@ describe("repository config: setup, copied files, ports, approval", () => {
     // Shutdown: the others' teardowns, their worktrees removed, every port released and free.
     const shut = await api.runs.shutdown({ runId: created.id });
     expect(readFileSync(teardownLog, "utf8").trim().split("\n").sort()).toEqual([first!.id, ...rest.map((w) => w.id)].map((id) => `torn down ${id}`).sort());
-    expect(shut.workers.map((w) => [w.cleanupStatus, w.ports])).toEqual(ROLES.map(() => ["removed", undefined]));
+    expect(shut.workers.map((w) => [w.cleanupStatus, w.ports])).toEqual([["removed", undefined], ["failed", undefined], ["removed", undefined]]);
     for (const p of ports) expect(await portIsFree(p)).toBe(true);
   }, 120_000);
 

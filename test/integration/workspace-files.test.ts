@@ -29,7 +29,7 @@ async function fixture() {
   return f;
 }
 
-const setupOf = (f: WorkerFixture, command: string) => ({ command, exitPath: f.paths.setupExitPath, logPath: f.paths.setupLogPath, ignoredPath: f.paths.setupIgnoredPath });
+const setupOf = (f: WorkerFixture, command: string) => ({ command, exitPath: f.paths.setupExitPath, logPath: f.paths.setupLogPath, ignoredBeforePath: f.paths.setupIgnoredBeforePath, ignoredAfterPath: f.paths.setupIgnoredAfterPath });
 
 describe("launch.sh setup phase", () => {
   it("runs the setup (any characters, quoted once) before the agent, records its exit and what it left ignored", async () => {
@@ -40,7 +40,9 @@ describe("launch.sh setup phase", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(f.worktree, ".marker"), "utf8")).toBe(`it's "ok" \`x\` $HOME`);
     expect(readJson<{ exitCode: number; finishedAt: string }>(f.paths.setupExitPath)).toMatchObject({ exitCode: 0, finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
-    expect(readFileSync(f.paths.setupIgnoredPath, "utf8").split("\0").filter(Boolean).sort()).toEqual([".marker", "node_modules/"]);
+    const listed = (p: string) => readFileSync(p, "utf8").split("\0").filter(Boolean).sort();
+    expect(listed(f.paths.setupIgnoredBeforePath)).toEqual([]);
+    expect(listed(f.paths.setupIgnoredAfterPath)).toEqual([".marker", "node_modules/"]);
     expect(readFileSync(f.paths.setupLogPath, "utf8")).toBe("setup says hi\n");
     expect(readFileSync(f.paths.logPath, "utf8")).toMatch(/setup started\nsetup says hi\n.*setup exited with code 0\n.*running codex/s);
     // The agent ran after it: it saw the marker, and committed only its own file.
@@ -56,7 +58,7 @@ describe("launch.sh setup phase", () => {
     expect(run.code).toBe(3);
     expect(readJson<{ exitCode: number }>(f.paths.setupExitPath).exitCode).toBe(3);
     expect(readFileSync(f.paths.setupLogPath, "utf8")).toBe("step 1\nno database\n");
-    expect(existsSync(f.paths.setupIgnoredPath)).toBe(false);
+    expect(existsSync(f.paths.setupIgnoredAfterPath)).toBe(false);
     expect(f.records()).toHaveLength(0);
     expect(existsSync(f.paths.resultPath)).toBe(false);
     expect(run.stdout).toContain("setup failed (exit 3): the agent was not started");

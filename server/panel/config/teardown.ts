@@ -3,8 +3,6 @@
  * (discard, clean-up, shutdown) it runs the teardown of the config text the worker was launched
  * with — only a text the operator approved — in the same sandbox and environment as setup and the
  * agent. A failure or timeout is reported in an event and never keeps the removal from happening.
- * Also: which ignored entries of a worktree came from the launch (copied files, setup's outputs),
- * so clean-up does not count them as a loss, and the ports released with the worktree.
  */
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
@@ -13,7 +11,7 @@ import { commonGitDir, worktreeGit } from "../../bridge/git";
 import { runsRoot, workerLayout } from "../../bridge/layout";
 import { lastLines, runCaptured } from "../../bridge/run-captured";
 import { writeFileAtomic } from "../../bridge/run-files";
-import { appendFileNoFollowSync, readFileNoFollowSync } from "../../bridge/safe-fs.mjs";
+import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
 import { bwrapArgs } from "../../bridge/sandbox";
 import type { PanelRun, PanelWorker } from "../../core/records";
 import type { RunDoor } from "../door";
@@ -72,19 +70,4 @@ export async function teardownThroughDoor(panel: Panel, door: RunDoor, workerId:
   if (!worker) return;
   const outcome = await runTeardown(panel, door.current, worker).catch((error: Error) => ({ exitCode: null, signal: null, timedOut: false, tail: `not run: ${error.message}`, ms: 0 }));
   if (outcome) await door.apply((run) => teardownRan(run, workerId, outcome, nowIso()));
-}
-
-/**
- * The ignored entries the worktree had once the launch set it up (setup-ignored.txt, written by
- * the launcher or, without setup, by the launch): reproducible, so not a loss when it goes.
- */
-export function launchIgnored(run: PanelRun, worker: PanelWorker): Set<string> {
-  if (worker.runtimeLayout !== "panel") return new Set();
-  try {
-    const f = readFileNoFollowSync(workerLayout(run.workingDirectory, run.id, worker.id).setupIgnoredPath, 1024 * 1024);
-    if (!f) return new Set();
-    return new Set(f.data.toString("utf8").split("\0").filter((p) => p !== "" && !p.startsWith("/") && !p.split("/").includes("..")));
-  } catch {
-    return new Set();
-  }
 }

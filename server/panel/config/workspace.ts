@@ -9,11 +9,11 @@ import { copyIgnoredFiles, type CopyReport } from "../../bridge/copy-files";
 import { worktreeGit } from "../../bridge/git";
 import { workerLayout } from "../../bridge/layout";
 import { allocatePorts } from "../../bridge/ports";
-import { writeFileAtomicSync } from "../../bridge/safe-fs.mjs";
 import { ignoredPaths } from "../../bridge/status";
 import type { RunDoor } from "../door";
 import { workspacePrepared } from "../machine-setup";
 import type { Panel } from "../panel";
+import { launchIgnored, writeLaunchIgnored } from "./ignored";
 import { invalidConfigReason, repoConfigAt, type ConfigState } from "./repo-config";
 import type { RepoConfig } from "./schema";
 import { portsOf } from "./turn";
@@ -54,15 +54,15 @@ export function takenPorts(panel: Panel, except: { runId: string; workerId: stri
 }
 
 /**
- * One worker's workspace, before its window opens: stale setup files of an earlier attempt go,
- * the config's files are copied, its ports allocated (under one lock for the whole panel, so two
+ * One worker's workspace, before its window opens: stale setup files of an earlier attempt go
+ * (folded into what the launches made), the config's files are copied, its ports allocated (under one lock for the whole panel, so two
  * launches never hand out the same port) and recorded with the setup's state.
  */
 export async function prepareWorkspace(panel: Panel, door: RunDoor, workerId: string, cfg: LaunchConfig): Promise<void> {
   const run = door.current;
   const worker = run.workers.find((w) => w.id === workerId)!;
   const layout = workerLayout(run.workingDirectory, run.id, workerId);
-  await Promise.all([layout.setupExitPath, layout.setupLogPath, layout.setupIgnoredPath].map((f) => rm(f, { force: true })));
+  await Promise.all([layout.setupExitPath, layout.setupLogPath].map((f) => rm(f, { force: true })));
   if (cfg.kind !== "approved") {
     // No config (any more): nothing of an earlier config's stays on the worker.
     if (worker.setup || worker.ports) await door.apply((r) => workspacePrepared(r, workerId, { ports: [], hasSetup: false, copied: { files: [], skipped: [] } }, nowIso()));
@@ -71,15 +71,16 @@ export async function prepareWorkspace(panel: Panel, door: RunDoor, workerId: st
   const wt = await worktreeGit(run.workingDirectory, layout.worktreePath);
   if (!wt) throw new Error(`the worktree ${layout.worktreePath} is not registered in the repository`);
   await mkdir(layout.runtimeDir, { recursive: true });
+  // What earlier launches made stays known; what this copy adds joins it (config/ignored.ts).
+  const made = launchIgnored(run, worker);
+  await Promise.all([layout.setupIgnoredBeforePath, layout.setupIgnoredAfterPath].map((f) => rm(f, { force: true })));
+  const before = new Set(await ignoredPaths(wt.workTree, wt));
   const copied: CopyReport = await copyIgnoredFiles(run.workingDirectory, wt, cfg.config.copy ?? []);
-  const hasSetup = cfg.config.setup !== undefined;
-  if (!hasSetup) {
-    // Without a setup, what the worktree has ignored now (the copied files) is what the launch put there.
-    writeFileAtomicSync(layout.setupIgnoredPath, (await ignoredPaths(wt.workTree, wt)).map((p) => `${p}\0`).join(""));
-  }
+  if (copied.files.length > 0) for (const p of await ignoredPaths(wt.workTree, wt)) if (!before.has(p)) made.add(p);
+  await writeLaunchIgnored(run, workerId, made);
   await panel.locks.run("ports", async () => {
     const want = cfg.config.ports ?? 0;
     const ports = want > 0 ? await allocatePorts(want, panel.config.portRange, takenPorts(panel, { runId: run.id, workerId }), portsOf(worker)) : [];
-    await door.apply((r) => workspacePrepared(r, workerId, { sha256: cfg.sha256, ports, hasSetup, copied }, nowIso()));
+    await door.apply((r) => workspacePrepared(r, workerId, { sha256: cfg.sha256, ports, hasSetup: cfg.config.setup !== undefined, copied }, nowIso()));
   });
 }

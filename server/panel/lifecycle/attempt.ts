@@ -140,7 +140,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     nodeBin: process.execPath,
     finishScript: scripts.finishScript,
     paneViewScript: scripts.paneViewScript,
-    setup: workspace.setup ? { command: workspace.setup, exitPath: layout.setupExitPath, logPath: layout.setupLogPath, ignoredPath: layout.setupIgnoredPath } : undefined,
+    setup: workspace.setup ? { command: workspace.setup, exitPath: layout.setupExitPath, logPath: layout.setupLogPath, ignoredBeforePath: layout.setupIgnoredBeforePath, ignoredAfterPath: layout.setupIgnoredAfterPath } : undefined,
   });
   await writeFileAtomic(layout.launcherPath, script, 0o700);
   return { argv: ["bash", layout.launcherPath], cwd: layout.runtimeDir };

@@ -16,7 +16,8 @@ import { listWorktrees, removalProblem, removeWorktree, removeWorktreeIfClean } 
 import { PanelError } from "../../core/errors";
 import { branchFor } from "../../core/ids";
 import type { PanelWorker, WorkerMergeInfo } from "../../core/records";
-import { launchIgnored, teardownThroughDoor } from "../config/teardown";
+import { launchIgnored } from "../config/ignored";
+import { teardownThroughDoor } from "../config/teardown";
 import { changeRun } from "../door";
 import { workerCleanedUp, workerDiscarded } from "../machine-review";
 import { chain, portsReleased } from "../machine-setup";
