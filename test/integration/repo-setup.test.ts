@@ -223,5 +223,10 @@ describe("repository config: setup, copied files, ports, approval", () => {
     await api.runs.launch({ runId: next.id });
     await waitFor(async () => (await api.runs.setup({ runId: next.id })).waiting.length === 1, "the new run's worker to wait for approval");
     expect((await api.runs.get({ runId: next.id })).workers[0]!.executionState).toBe("not_started");
+    // Stopped while it waits, it no longer starts when the text is approved.
+    expect((await api.runs.stop({ runId: next.id })).workers[0]!.status).toBe("stopped");
+    expect((await api.repos.config({ repoId: created.repoId })).waiting).toEqual([]);
+    expect((await api.repos.approveConfig({ repoId: created.repoId, sha256: after.sha256! })).started).toEqual([]);
+    expect((await api.runs.get({ runId: next.id })).workers[0]).toMatchObject({ status: "stopped", executionState: "stopped" });
   }, 90_000);
 });

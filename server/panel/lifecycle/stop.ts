@@ -20,7 +20,10 @@ const nowIso = () => new Date().toISOString();
 
 export async function stopRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
-    if (["completed", "blocked", "stopped"].includes(door.current.status) || door.current.status === "planned") return;
+    // A planned run has nothing to stop, unless workers wait for the repo config's approval (§10):
+    // stopped, they no longer start when it comes.
+    const waiting = door.current.workers.some((w) => w.status === "pending" && w.setup?.state === "awaiting_approval");
+    if (["completed", "blocked", "stopped"].includes(door.current.status) || (door.current.status === "planned" && !waiting)) return;
     await finishStop(panel, door);
   });
   return getRun(panel, runId);
