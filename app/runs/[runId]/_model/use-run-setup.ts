@@ -1,7 +1,7 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import type { RouterOutputs, WorkerOut } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
 
@@ -18,11 +18,17 @@ const moving = (d: RunSetupOut | undefined) => d?.workers.some((w) => w.status =
  */
 export function useRunSetup(runId: string, workers?: readonly WorkerOut[]) {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const q = useQuery(trpc.runs.setup.queryOptions({ runId }, { refetchInterval: (s) => (moving(s.state.data) ? 5_000 : false) }));
   const signature = workers?.map((w) => `${w.id}:${w.status}:${w.updatedAt}`).join("|");
-  const { refetch } = q;
+  const seen = useRef(signature);
   useEffect(() => {
-    if (signature !== undefined) void refetch();
-  }, [signature, refetch]);
+    if (signature === undefined || signature === seen.current) return;
+    seen.current = signature;
+    // A fetch still under way was asked before this change (on a first load it has no data, and
+    // react-query would hand that fetch back instead of starting one): cancel it, then fetch anew.
+    const queryKey = trpc.runs.setup.queryKey({ runId });
+    void queryClient.cancelQueries({ queryKey, exact: true }).then(() => queryClient.refetchQueries({ queryKey, exact: true }));
+  }, [signature, runId, trpc, queryClient]);
   return q;
 }
