@@ -3,7 +3,8 @@
  * .longtable-panel.json is not approved says so and which worker waits; an operator reads and
  * approves it on the settings page; the worker card then shows `setting up` while setup runs in
  * its window (visible in the terminal view), and its ports with the `ssh -L` line.
- * Its own repository, so the shared e2e repo keeps running without a config.
+ * Its own repository, so the shared e2e repo keeps running without a config (the panel keeps
+ * listing it after the test removes its folder, which is why its name sorts last).
  */
 import { execFileSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -24,7 +25,8 @@ test.describe("repository setup", () => {
   });
 
   test("approval in the UI, then the setting-up phase, the setup in the terminal, and the worker's ports", async ({ browser, request }) => {
-    repo = makeE2eRepo();
+    // Named to sort after the shared e2e repo: the new-run form of later specs picks the first repo by name.
+    repo = makeE2eRepo("zz-ltp-e2e-setup-");
     const gates = gatesDirOf(process.env.LTP_CODEX_BIN!);
     const config = {
       // Setup waits for the test's gate (in the fake codex's folder, which the sandbox shows).
