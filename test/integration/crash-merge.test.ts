@@ -28,10 +28,11 @@ const started: RunningServer[] = [];
 const dirs: string[] = [];
 const tmuxSockets = new Set<string>();
 afterAll(async () => {
-  for (const s of started) await stopServer(s.child.pid!);
+  // Only servers still running (a pid of one that exited may belong to someone else by now).
+  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) await stopServer(s.child.pid!);
   for (const socket of tmuxSockets) await new Tmux(socket).killServer();
   for (const d of dirs) removeDir(d);
-});
+}, 120_000);
 
 /** SIGKILL the server's process group (the server and any git it runs) and wait for the server to be gone. */
 function killGroup(s: RunningServer): Promise<void> {

@@ -14,7 +14,7 @@ const started: RunningServer[] = [];
 const dirs: string[] = [];
 let tmux: Tmux | undefined;
 afterAll(async () => {
-  for (const s of started) await stopServer(s.child.pid!);
+  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) await stopServer(s.child.pid!); // (a dead one's pid may be reused)
   await tmux?.killServer();
   for (const d of dirs) removeDir(d);
 });

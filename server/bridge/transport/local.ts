@@ -129,8 +129,8 @@ export class LocalTransport implements WorkerTransport {
     return wt ? worktreeLeftovers(wt) : undefined;
   }
 
-  removeWorktree(run: PanelRun, worker: PanelWorker, force: boolean) {
-    return force ? removeWorktree(run.workingDirectory, worker.worktreePath) : removeWorktreeIfClean(run.workingDirectory, worker.worktreePath);
+  removeWorktree(run: PanelRun, worker: PanelWorker, force: boolean, reproducible?: ReadonlySet<string>) {
+    return force ? removeWorktree(run.workingDirectory, worker.worktreePath) : removeWorktreeIfClean(run.workingDirectory, worker.worktreePath, { reproducible });
   }
 
   describe(): string {

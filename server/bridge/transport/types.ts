@@ -111,8 +111,11 @@ export interface WorkerTransport {
   unwatchRun(runId: string): void;
   /** Uncommitted and ignored files of the worker's worktree there; undefined when it is gone. */
   leftovers(run: PanelRun, worker: PanelWorker): Promise<Leftovers | undefined>;
-  /** Remove the worker's worktree there: only when clean, or (`force`) whatever it holds. The branch stays. */
-  removeWorktree(run: PanelRun, worker: PanelWorker, force: boolean): Promise<RemoveResult>;
+  /**
+   * Remove the worker's worktree there: only when clean (ignored entries in `reproducible`, which
+   * the launch itself put there, do not count), or (`force`) whatever it holds. The branch stays.
+   */
+  removeWorktree(run: PanelRun, worker: PanelWorker, force: boolean, reproducible?: ReadonlySet<string>): Promise<RemoveResult>;
   /** Words for the UI: "this machine", "gpu1 (me@gpu1)". */
   describe(): string;
   /** The command a human runs to watch a worker's window. */

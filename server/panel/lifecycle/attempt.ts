@@ -13,6 +13,7 @@ import { bwrapArgs, type SandboxStatus } from "../../bridge/sandbox";
 import { workerTaskText } from "../../bridge/task";
 import type { FileOp, WorkerTransport } from "../../bridge/transport/types";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
+import { turnWorkspace } from "../config/turn";
 import type { Panel } from "../panel";
 import { localTransport, transportFor } from "../transports";
 
@@ -105,6 +106,8 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     homeEnv = home.env;
   }
   const envFile = facts.envFile(run.id, worker.id);
+  // The repo config's part (ARCHITECTURE.md §10): the panel's variables, the config's env, and setup.
+  const workspace = turnWorkspace(panel, run, worker, { promptFile: promptPath, followUp: input.followUp !== undefined });
   const turn = {
     worktreePath: layout.worktreePath,
     outputSchemaPath: runFiles.outputSchemaPath,
@@ -118,7 +121,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   const args = agent.args(turn);
   ops.push(
     { op: "mkdir", path: dirname(envFile), mode: 0o700 },
-    { op: "write", path: envFile, data: envFileText(agentEnvironment({ ...homeEnv, ...agent.turnEnv?.(turn) }, facts.env, agent.passEnv, process.env)), mode: 0o600 },
+    { op: "write", path: envFile, data: envFileText(agentEnvironment({ ...workspace.env, ...homeEnv, ...agent.turnEnv?.(turn) }, facts.env, agent.passEnv, process.env)), mode: 0o600 },
   );
   const sandboxArgv = sandbox.active
     ? [sandbox.bwrap!, ...bwrapArgs({
@@ -126,7 +129,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
       gitCommonDir: await transport.commonGitDir(root),
       hide: [dirname(runsRoot(root)), ...facts.hidden],
       writable: [layout.outboxDir, layout.agentHomeDir, ...facts.writable],
-      readable: [runFiles.outputSchemaPath],
+      readable: [runFiles.outputSchemaPath, promptPath],
     })]
     : undefined;
   const script = launcherScript({
@@ -156,6 +159,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     nodeBin: facts.nodeBin,
     finishScript: facts.finishScript,
     paneViewScript: facts.paneViewScript,
+    setup: workspace.setup ? { command: workspace.setup, exitPath: layout.setupExitPath, logPath: layout.setupLogPath, ignoredBeforePath: layout.setupIgnoredBeforePath, ignoredAfterPath: layout.setupIgnoredAfterPath } : undefined,
   });
   ops.push({ op: "write", path: layout.launcherPath, data: script, mode: 0o700 });
   await transport.applyFiles(ops);

@@ -4,6 +4,7 @@
  * through the door; the caller holds the run open (changeRun).
  */
 import { agentFor } from "../../agents/registry";
+import { headCommit } from "../../bridge/git";
 import { sessionNameFor, type PaneInfo } from "../../bridge/tmux";
 import type { WorkerTransport } from "../../bridge/transport/types";
 import { leaderFacts, type ProvisionResult } from "../../bridge/worktree";
@@ -11,8 +12,10 @@ import { mapBounded } from "../../core/bounded";
 import { PanelError } from "../../core/errors";
 import type { PanelRun } from "../../core/records";
 import { WORKER_LAUNCHABLE } from "../../core/status";
+import { launchConfig, prepareWorkspace, type LaunchConfig } from "../config/workspace";
 import { changeRun, type RunDoor } from "../door";
 import { launchStarted, preflightFailed, workerAdopted, workerFailed, workerLaunched, workerProvisioned } from "../machine";
+import { workersAwaitApproval, workspacePrepared } from "../machine-setup";
 import type { Panel } from "../panel";
 import { listRoles } from "../roles/catalog";
 import { getRun, type RunView } from "../runs/queries";
@@ -39,6 +42,21 @@ export async function preflight(panel: Panel, run: PanelRun, workerIds: readonly
   return [...new Set(found.flat())];
 }
 
+/**
+ * The repository config for a worker on a host (ARCHITECTURE.md §10, §3 "Transports"): its env
+ * applies there as here; its setup, teardown, copied files and ports need the worktree on this
+ * machine and are not supported on hosts yet — the worker is refused with what to do.
+ */
+async function prepareHostWorkspace(panel: Panel, door: RunDoor, workerId: string, cfg: LaunchConfig): Promise<void> {
+  if (cfg.kind !== "approved") return prepareWorkspace(panel, door, workerId, cfg); // (nothing of a config then: no local files touched)
+  const c = cfg.config;
+  const unsupported = [c.setup ? "setup" : "", c.teardown ? "teardown" : "", c.copy?.length ? "copy" : "", c.ports ? "ports" : ""].filter(Boolean);
+  if (unsupported.length > 0) {
+    throw new Error(`the repository's .longtable-panel.json uses ${unsupported.join(", ")}, which workers on hosts do not support yet: place this member on this machine, or leave ${unsupported.length > 1 ? "them" : "it"} out of the config`);
+  }
+  await door.apply((r) => workspacePrepared(r, workerId, { sha256: cfg.sha256, ports: [], hasSetup: false, copied: { files: [], skipped: [] } }, nowIso()));
+}
+
 /** runs.launch: only a run this panel created, or one the user launches explicitly here. */
 export async function launchRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
@@ -58,9 +76,6 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
     await door.apply((run) => preflightFailed(run, failures, nowIso()));
     return;
   }
-  await moveRuntimeOut(door, workerIds);
-  await door.apply((run) => launchStarted(run, workerIds, nowIso()));
-  const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
   const launching = door.current.workers.filter((w) => workerIds.includes(w.id));
   const transports = [...new Set(launching.map((w) => transportFor(panel, w)))];
   const [paneLists, leader] = await Promise.all([
@@ -70,6 +85,20 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
     leaderFacts(door.current.workingDirectory).catch(() => undefined),
   ]);
   const panesOf = new Map<WorkerTransport, PaneInfo[]>(transports.map((t, i) => [t, paneLists[i]!]));
+  // The repository's config at the commit the workers start from (ARCHITECTURE.md §10): refused
+  // when invalid, and nothing starts until the operator approved its exact text.
+  const cfg = await launchConfig(panel, door.current.workingDirectory, leader?.head ?? (await headCommit(door.current.workingDirectory)));
+  if (cfg.kind === "invalid") {
+    await door.apply((run) => preflightFailed(run, [cfg.reason], nowIso()));
+    return;
+  }
+  if (cfg.kind === "awaiting") {
+    await door.apply((run) => workersAwaitApproval(run, workerIds, cfg.sha256, cfg.commit, nowIso()));
+    return;
+  }
+  await moveRuntimeOut(door, workerIds);
+  await door.apply((run) => launchStarted(run, workerIds, nowIso()));
+  const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
 
   /** Record the provisioning, then open the worker's window (or adopt a live one). */
   const launch = async (workerId: string, p: ProvisionResult): Promise<void> => {
@@ -87,6 +116,8 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
         return;
       }
       if (existing) await tmux.killPane(existing.paneId);
+      if (transport.kind === "local") await prepareWorkspace(panel, door, workerId, cfg);
+      else await prepareHostWorkspace(panel, door, workerId, cfg);
       const { argv, cwd } = await prepareAttempt(panel, door.current, worker(), { brief: briefs.get(worker().role) ?? "" });
       const { paneId, windowIndex } = await tmux.openWindow(session, workerId, cwd, argv);
       await door.apply((run) =>

@@ -6,8 +6,11 @@ import { runLayout } from "../../bridge/layout";
 import { sessionNameFor } from "../../bridge/tmux";
 import { PanelError } from "../../core/errors";
 import type { PanelRun } from "../../core/records";
+import { launchIgnored } from "../config/ignored";
+import { teardownThroughDoor } from "../config/teardown";
 import { changeRun, type RunDoor } from "../door";
 import { resumeRequested, shutdownDone, stopRequested, workersStopped, type CleanupOutcome } from "../machine";
+import { chain, portsReleased } from "../machine-setup";
 import type { Panel } from "../panel";
 import { getRun, type RunView } from "../runs/queries";
 import { byTransport } from "../transports";
@@ -18,7 +21,10 @@ const nowIso = () => new Date().toISOString();
 
 export async function stopRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
-    if (["completed", "blocked", "stopped"].includes(door.current.status) || door.current.status === "planned") return;
+    // A planned run has nothing to stop, unless workers wait for the repo config's approval (§10):
+    // stopped, they no longer start when it comes.
+    const waiting = door.current.workers.some((w) => w.status === "pending" && w.setup?.state === "awaiting_approval");
+    if (["completed", "blocked", "stopped"].includes(door.current.status) || (door.current.status === "planned" && !waiting)) return;
     await assertMachinesReachable(panel, door.current, "stop the run");
     await finishStop(panel, door);
   });
@@ -94,18 +100,22 @@ export async function shutdownRun(panel: Panel, runId: string): Promise<RunView>
     await mkdir(dirname(door.current.stopFilePath), { recursive: true });
     await writeFile(door.current.stopFilePath, `${nowIso()}\n`, "utf8");
     await markStoppedElsewhere(panel, door.current);
+    const groups = byTransport(panel, door.current);
+    for (const { transport } of groups) await transport.tmux.killSession(sessionNameFor(door.current.id));
+    // The repo config's teardown first (ARCHITECTURE.md §10): reported, never blocking the removal.
+    await Promise.all(door.current.workers.filter((w) => w.cleanupStatus !== "removed").map((w) => teardownThroughDoor(panel, door, w.id)));
     const outcomes: CleanupOutcome[] = [];
-    for (const { transport, workers } of byTransport(panel, door.current)) {
-      await transport.tmux.killSession(sessionNameFor(door.current.id));
+    for (const { transport, workers } of groups) {
       for (const worker of workers) {
         if (worker.cleanupStatus === "removed") continue;
         // Never provisioned (a worker elsewhere is only known to have a worktree once provisioned).
         if (worker.cleanupStatus === "not_started" && (transport.kind !== "local" || !existsSync(worker.worktreePath))) continue;
-        const r = await transport.removeWorktree(door.current, worker, false);
+        const r = await transport.removeWorktree(door.current, worker, false, launchIgnored(door.current, worker));
         outcomes.push({ workerId: worker.id, removed: r.removed, reason: r.reason });
       }
     }
-    await door.apply((run) => shutdownDone(run, outcomes, nowIso()));
+    // Every worker's ports go back to the pool: the run's windows are closed.
+    await door.apply((run) => chain(shutdownDone(run, outcomes, nowIso()), (next) => portsReleased(next, next.workers.map((w) => w.id), nowIso())));
   });
   return getRun(panel, runId);
 }
