@@ -73,6 +73,13 @@ test("registers a host, checks it over SSH, places a member there and shows wher
     await expect(item.locator(`[data-testid="host-check-row"][data-name="${name}"]`)).toHaveAttribute("data-ok", "true", { timeout: 60_000 });
   }
   await expect(item.getByTestId("host-state")).toHaveAttribute("data-state", "up");
+  // The server's two module graphs (custom server, route bundle) share one connection per host.
+  const hostStatus = async () => {
+    const res = await fetch(`${server!.baseURL}/api/trpc/hosts.list`, { headers: { authorization: `Bearer ${server!.token}` } });
+    return ((await res.json()) as { result: { data: Array<{ status: { state: string; masterPid?: number } }> } }).result.data[0]!.status;
+  };
+  const master = (await hostStatus()).masterPid;
+  expect(master).toBeGreaterThan(0);
 
   await page.goto(`${server.baseURL}/runs/new`);
   await page.getByLabel("Prompt").fill("Notes, please.");
@@ -95,6 +102,7 @@ test("registers a host, checks it over SSH, places a member there and shows wher
   expect(run.status, JSON.stringify(run.workers)).toBe("completed");
   await expect(card("worker-1-reviewer")).toHaveAttribute("data-status", "completed");
   await expect(card("worker-1-reviewer").getByTestId("host-state")).toHaveAttribute("data-state", "up");
+  expect(await hostStatus()).toMatchObject({ state: "up", masterPid: master });
   // The host worker's commit is in the panel's repository, on the worker's branch.
   const reviewer = run.workers[0]!;
   expect(git(repo, "show", "--name-only", "--format=", reviewer.worktreeCommit!).trim()).toBe("host-notes.md");

@@ -8,16 +8,14 @@ import type { PanelRun, PanelWorker } from "../core/records";
 import { hostTransport } from "./hosts/registry";
 import type { Panel } from "./panel";
 
-const locals = new WeakMap<Panel, LocalTransport>();
+/** On the panel object, like the hosts' transports (hosts/registry.ts): one per panel whatever module graph asks. */
+const KEY = Symbol.for("longtable-panel.local-transport");
 
 /** Workers on this machine: worktrees of the leader's repository, windows on the panel's tmux socket. */
 export function localTransport(panel: Panel): WorkerTransport {
-  let t = locals.get(panel);
-  if (!t) {
-    t = new LocalTransport({ root: panel.config.root, dataDir: panel.config.dataDir, sandboxWritable: panel.config.sandboxWritable, tmux: panel.tmux });
-    locals.set(panel, t);
-  }
-  return t;
+  const p = panel as Panel & { [KEY]?: WorkerTransport };
+  p[KEY] ??= new LocalTransport({ root: panel.config.root, dataDir: panel.config.dataDir, sandboxWritable: panel.config.sandboxWritable, tmux: panel.tmux });
+  return p[KEY];
 }
 
 /** The transport of the machine `worker` runs on: the registered host its record names, else this machine. */

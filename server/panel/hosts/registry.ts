@@ -15,13 +15,20 @@ interface Registry {
   status: Map<string, HostStatus>;
 }
 
-const registries = new WeakMap<Panel, Registry>();
+/**
+ * Kept on the panel object under a global symbol, not in a module-level map: the custom server
+ * and the Next.js route bundles load this module twice (two module graphs, one process, one
+ * panel on globalThis), and two transports of one host would fight over its ControlPath.
+ */
+const KEY = Symbol.for("longtable-panel.hosts");
+type WithRegistry = Panel & { [KEY]?: Registry };
 
 function registry(panel: Panel): Registry {
-  let r = registries.get(panel);
+  const p = panel as WithRegistry;
+  let r = p[KEY];
   if (!r) {
     const made: Registry = { transports: new Map(), status: new Map() };
-    registries.set(panel, made);
+    p[KEY] = made;
     panel.closers.push(() => closeHostTransports(panel));
     r = made;
   }
@@ -77,7 +84,7 @@ export async function dropHostTransport(panel: Panel, hostId: string): Promise<v
 }
 
 export async function closeHostTransports(panel: Panel): Promise<void> {
-  const r = registries.get(panel);
+  const r = (panel as WithRegistry)[KEY];
   if (!r) return;
   const all = [...r.transports.values()];
   r.transports.clear();
