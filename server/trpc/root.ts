@@ -5,6 +5,7 @@ import { runsRouter } from "./routers/runs";
 import { eventsRouter } from "./routers/events";
 import { systemRouter } from "./routers/system";
 import { workersRouter } from "./routers/workers";
+import { queueRouter } from "./routers/queue";
 
 export const appRouter = router({
   system: systemRouter,
@@ -13,6 +14,7 @@ export const appRouter = router({
   runs: runsRouter,
   workers: workersRouter,
   events: eventsRouter,
+  queue: queueRouter,
 });
 
 export type AppRouter = typeof appRouter;
