@@ -69,7 +69,7 @@ describe("the merge queue", () => {
 
     // The target advanced by exactly A's and B's commits, in order.
     expect(subjects(repo, `${before}..main`)).toEqual(["Reviewer (reviewer): A: change line 2", "Journal Editor (editor): B: add b"]);
-    const [a, b] = view.queue!.items as [typeof view.queue.items[0], typeof view.queue.items[0]];
+    const [a, b] = view.queue!.items as [NonNullable<typeof view.queue>["items"][number], NonNullable<typeof view.queue>["items"][number]];
     expect(a.commits).toHaveLength(1);
     expect(git(repo, "rev-parse", `${a.commits![0]}^`).trim()).toBe(before);
     expect(b.previousCommit).toBe(a.commits![0]);
