@@ -54,7 +54,8 @@ function item(v: unknown, workerIds: Set<string>, fallback: string): QueueItem |
 export function normalizeQueue(v: unknown, workerIds: Set<string>, createdAt: string): MergeQueue | undefined {
   if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
   const r = v as Record<string, unknown>;
-  const target = text(r.target, 250);
+  // A branch name as the panel would accept one (never an option, a range or a full ref).
+  const target = typeof r.target === "string" && /^[A-Za-z0-9._][A-Za-z0-9._\/-]{0,249}$/.test(r.target) && !/\.\.|\/\/|\.lock$|\/$|^refs\//.test(r.target) ? r.target : undefined;
   if (typeof r.id !== "string" || !/^queue_[a-z0-9_]{4,40}$/.test(r.id) || !target) return undefined;
   const seen = new Set<string>();
   const items = (Array.isArray(r.items) ? r.items.slice(0, 256) : []).flatMap((x) => {

@@ -9,7 +9,8 @@
  * An item's build number is its token: a result that comes back after the queue was stopped, or
  * the item was changed meanwhile, is dropped.
  */
-import { resolveLocalBranch, checkoutOf } from "../../bridge/merge";
+import { checkoutOf } from "../../bridge/merge";
+import { resolveRevs } from "../../bridge/rev-batch";
 import { mergeBlockers } from "../../bridge/repo-state";
 import { createScratch, removeScratch, scratchPath } from "../../bridge/scratch";
 import { failpoint } from "../../core/failpoint";
@@ -19,6 +20,7 @@ import { changeRun, type RunDoor } from "../door";
 import type { Transition } from "../machine";
 import { queueItemBuilding, queueItemChecking, queueItemHeld, queueItemMerged, queueItemNoted, queueItemRequeued, queueScratchCleared, queueStopped, type HeldInfo } from "../machine-queue";
 import type { Panel } from "../panel";
+import { isOwned } from "../runs/ownership";
 import { nowIso } from "../review/context";
 import { interruptedMerges } from "../review/health";
 import { moveTargetJournaled } from "../review/move-target";
@@ -113,7 +115,8 @@ function both(first: Transition, then: (run: Transition["run"]) => Transition): 
 async function step(panel: Panel, runId: string, s: RunnerState): Promise<boolean> {
   const picked = await changeRun(panel, runId, async (door) => {
     const q = door.current.mergeQueue;
-    if (!q) return undefined;
+    // A run found on disk is never acted on (its record is data): only this panel's runs.
+    if (!q || !isOwned(panel, runId, door.current.workingDirectory)) return undefined;
     for (const item of q.items.filter((i) => i.state === "sent_back")) {
       const w = door.current.workers.find((x) => x.id === item.workerId);
       if (!w || WORKER_ACTIVE.has(w.status) || (w.attempt ?? 0) < (item.sentBackAttempt ?? 0)) continue;
@@ -261,7 +264,8 @@ function land(panel: Panel, runId: string, workerId: string, build: number, cand
       return "stop";
     }
     // The target as it is now: moved outside the panel since the build → build again on it.
-    const now = await resolveLocalBranch(repo, queue.target).catch(() => undefined);
+    const [found] = await resolveRevs(repo, [`refs/heads/${queue.target}^{commit}`]);
+    const now = found ? { commit: found.sha } : undefined;
     if (!now) {
       held = { state: "refused", reason: `the target branch ${queue.target} is gone: create it again (or stop the queue)` };
     } else if (now.commit !== candidate.targetCommit) {
@@ -275,7 +279,7 @@ function land(panel: Panel, runId: string, workerId: string, build: number, cand
       } else {
         const out = await moveTargetJournaled(door, {
           repo, workerId, target: queue.target, strategy: queue.strategy, oldCommit: candidate.targetCommit, commits: candidate.commits,
-          workerHead: candidate.head, ...(checkout ? { checkout } : {}), reflogMessage: `longtable-panel: merge queue ${workerId} of ${runId} (${queue.strategy})`,
+          workerHead: candidate.head, ...(checkout ? { checkout } : {}), checkoutJustRead: true, reflogMessage: `longtable-panel: merge queue ${workerId} of ${runId} (${queue.strategy})`,
           also: (run, mergeId) => both(queueScratchCleared(run, nowIso()), (r) => queueItemMerged(r, workerId, { mergeId, previousCommit: candidate.targetCommit, commits: candidate.commits }, nowIso())),
         });
         if (out.ok) return "done";

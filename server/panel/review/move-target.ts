@@ -28,6 +28,8 @@ export interface TargetMove {
   workerHead: string;
   /** Where the target is checked out (git says), if anywhere. */
   checkout?: string;
+  /** `checkout` was read under this lock just now: the move need not ask git again. */
+  checkoutJustRead?: boolean;
   reflogMessage: string;
   /** More to record in the same commit as the merge (the queue item's state). */
   also?: (run: PanelRun, mergeId: string) => Transition;
@@ -55,7 +57,7 @@ export async function moveTargetJournaled(door: RunDoor, m: TargetMove): Promise
   }
   await door.apply((run) => mergeStarted(run, intent), undefined, { durable: true });
   failpoint("merge:journal-written");
-  const moved = await moveBranch(m.repo, m.target, commit, m.oldCommit, m.reflogMessage);
+  const moved = await moveBranch(m.repo, m.target, commit, m.oldCommit, m.reflogMessage, m.checkoutJustRead ? { checkout: m.checkout } : undefined);
   if (!moved.ok) {
     await door.apply((run) => mergeAbandoned(run, mergeId, nowIso()));
     return { ok: false, moved };
