@@ -8,6 +8,16 @@ function sandboxMode(env: NodeJS.ProcessEnv): PanelConfig["sandbox"] {
   throw new Error(`LONGTABLE_SANDBOX must be auto, bwrap or off (got ${JSON.stringify(env.LONGTABLE_SANDBOX)})`);
 }
 
+/** LONGTABLE_PORT_RANGE ("41000-41999"): the ports the panel gives workers. */
+function parsePortRange(value: string | undefined): [number, number] {
+  const v = (value ?? "").trim() || "41000-41999";
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo < 1024 || hi > 65535 || lo > hi) throw new Error(`LONGTABLE_PORT_RANGE must be like 41000-41999 (within 1024-65535), got ${JSON.stringify(value)}`);
+  return [lo, hi];
+}
+
 export interface PanelConfig {
   /** Project root (where db/migrations lives). */
   root: string;
@@ -29,6 +39,8 @@ export interface PanelConfig {
   sandbox: "auto" | "bwrap" | "off";
   /** Extra folders agents may write inside the sandbox (LONGTABLE_SANDBOX_WRITABLE, colon-separated), e.g. a shared build cache. */
   sandboxWritable: string[];
+  /** The ports the panel gives workers (LONGTABLE_PORT_RANGE, default 41000-41999). */
+  portRange: [number, number];
   token?: string;
   viewerToken?: string;
 }
@@ -50,6 +62,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PanelConfig
     },
     sandbox: sandboxMode(env),
     sandboxWritable: (env.LONGTABLE_SANDBOX_WRITABLE ?? "").split(":").filter((p) => p.trim() !== "").map((p) => resolve(p)),
+    portRange: parsePortRange(env.LONGTABLE_PORT_RANGE),
     token: env.LONGTABLE_PANEL_TOKEN || undefined,
     viewerToken: env.LONGTABLE_PANEL_VIEWER_TOKEN || undefined,
   };

@@ -12,7 +12,7 @@ import { useSessionRole } from "./use-role";
 const LINKS = [
   { href: "/", label: "Runs", match: (p: string) => p === "/" || (p.startsWith("/runs/") && p !== "/runs/new") },
   { href: "/runs/new", label: "New run", match: (p: string) => p === "/runs/new", operatorOnly: true },
-  { href: "/settings", label: "Roles", match: (p: string) => p.startsWith("/settings") },
+  { href: "/settings", label: "Settings", match: (p: string) => p.startsWith("/settings") },
   { href: "/doctor", label: "Doctor", match: (p: string) => p.startsWith("/doctor") },
 ];
 

@@ -23,8 +23,9 @@ export interface RunningServer {
   tmuxSocket: string;
 }
 
-export function makeE2eRepo(): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-repo-")));
+/** A temp repo with one commit; `prefix` names its folder (the new-run form picks the first repo by name). */
+export function makeE2eRepo(prefix = "ltp-e2e-repo-"): string {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
   git("init", "-q", "-b", "main");
   git("config", "user.name", "E2E");

@@ -77,6 +77,24 @@ export interface LauncherInput {
   finishScript: string;
   /** Absolute path of server/bridge/pane-view.mjs. */
   paneViewScript: string;
+  /**
+   * The repository config's setup command (ARCHITECTURE.md §10), run in the sandbox before the
+   * agent of a new turn (never before a follow-up). A failing setup ends the launcher with its
+   * exit code; the agent and the finish step do not run.
+   */
+  setup?: LauncherSetup;
+}
+
+export interface LauncherSetup {
+  /** One command line, run with `bash -c` in the worktree (already approved by the operator). */
+  command: string;
+  /** Where the launcher writes {exitCode, finishedAt} when setup ends (the supervisor reads it). */
+  exitPath: string;
+  /** Setup's output (also in the pane and worker.log): the failure's last lines come from here. */
+  logPath: string;
+  /** The worktree's ignored files and folders before setup ran and after it passed (`git ls-files --directory`, NUL-separated). */
+  ignoredBeforePath: string;
+  ignoredAfterPath: string;
 }
 
 function assertAbsolute(value: unknown, what: string): asserts value is string {
@@ -113,6 +131,11 @@ function validate(input: LauncherInput): void {
   for (const arg of input.agentArgs) assertText(arg, "agent argument");
   for (const arg of input.sandbox ?? []) assertText(arg, "sandbox argument");
   if (input.sandbox && input.sandbox.length > 0) assertAbsolute(input.sandbox[0], "sandbox binary");
+  if (input.setup) {
+    assertText(input.setup.command, "setup command");
+    if (input.setup.command.trim() === "") throw new Error("setup command is empty");
+    for (const key of ["exitPath", "logPath", "ignoredBeforePath", "ignoredAfterPath"] as const) assertAbsolute(input.setup[key], `setup.${key}`);
+  }
   if (input.followUp && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/.test(input.followUp.threadId)) {
     throw new Error(`invalid thread id: ${JSON.stringify(input.followUp.threadId)}`);
   }
@@ -128,6 +151,45 @@ export function envFileText(env: Record<string, string>): string {
     })
     .join("");
 }
+
+/**
+ * The setup phase (ARCHITECTURE.md §10): the repository's approved setup command, in the sandbox
+ * the agent will run in, with the agent's environment, stdin empty; its output goes to the pane,
+ * worker.log and setup.log. setup.exit.json tells the supervisor how it ended (written last,
+ * atomically). The worktree's ignored entries are listed before setup and after it passed, so
+ * clean-up knows which ones setup made; on failure the launcher stops there.
+ */
+const SETUP_PHASE = [
+  "# The worktree's ignored entries (hardened git through the real git dir), NUL-separated, capped.",
+  "list_ignored() {",
+  "  ( unset GIT_INDEX_FILE GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE GIT_COMMON_DIR",
+  '    GIT_DIR="$git_dir" GIT_WORK_TREE="$worktree" git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c submodule.recurse=false \\',
+  '      ls-files -z --others --ignored --exclude-standard --directory 2>/dev/null | head -c 1048576 ) > "$1.tmp" && mv -f "$1.tmp" "$1"',
+  "}",
+  'if [ -n "$setup_cmd" ]; then',
+  '  rm -f "$setup_exit_path" "$setup_log_path" "$setup_ignored_before" "$setup_ignored_after"',
+  "  printf '%s\\n' '━━━ setup (.longtable-panel.json) ━━━'",
+  '  log_line "setup started"',
+  "  setup_code=0",
+  '  if ! cd "$worktree" 2>/dev/null; then',
+  '    printf \'%s\\n\' "LongTable panel: worktree is missing: $worktree" | tee -a "$setup_log_path"',
+  "    setup_code=1",
+  "  else",
+  '    list_ignored "$setup_ignored_before"',
+  '    "${sandbox[@]}" bash -c "$setup_cmd" < /dev/null 2>&1 | tee -a "$log_path" "$setup_log_path"',
+  '    setup_code="${PIPESTATUS[0]}"',
+  "  fi",
+  '  if [ "$setup_code" -eq 0 ]; then list_ignored "$setup_ignored_after"; fi',
+  "  printf '{\"exitCode\": %d, \"finishedAt\": \"%s\"}\\n' \"$setup_code\" \"$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)\" > \"$setup_exit_path.tmp\" && mv -f \"$setup_exit_path.tmp\" \"$setup_exit_path\"",
+  '  log_line "setup exited with code $setup_code${agent_signal:+ (SIG$agent_signal)}"',
+  '  if [ "$setup_code" -ne 0 ]; then',
+  '    printf \'%s\\n\' "━━━ setup failed (exit $setup_code): the agent was not started ━━━"',
+  '    exit "$setup_code"',
+  "  fi",
+  "  printf '%s\\n\\n' '━━━ setup passed ━━━'",
+  "fi",
+  "",
+];
 
 /** The text of launch.sh for one agent turn of one worker. Throws on invalid input. */
 export function launcherScript(input: LauncherInput): string {
@@ -159,6 +221,11 @@ export function launcherScript(input: LauncherInput): string {
     ["node_dir", dirname(input.nodeBin)],
     ["finish_script", input.finishScript],
     ["pane_view", input.paneViewScript],
+    ["setup_cmd", input.setup && !input.followUp ? input.setup.command : ""],
+    ["setup_exit_path", input.setup?.exitPath ?? ""],
+    ["setup_log_path", input.setup?.logPath ?? ""],
+    ["setup_ignored_before", input.setup?.ignoredBeforePath ?? ""],
+    ["setup_ignored_after", input.setup?.ignoredAfterPath ?? ""],
   ];
   return [
     "#!/usr/bin/env bash",
@@ -204,10 +271,11 @@ export function launcherScript(input: LauncherInput): string {
     "printf '  %-10s %s\\n' 'turn:' \"$turn_kind\"",
     "printf '  %-10s %s\\n\\n' 'started:' \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"",
     "",
-    "# Ctrl-C / SIGTERM stop the agent, not the launcher: the finish step still records the turn.",
+    "# Ctrl-C / SIGTERM stop the setup or the agent, not the launcher: what happened is still recorded.",
     "agent_signal=''",
     "trap 'agent_signal=INT' INT",
     "trap 'agent_signal=TERM' TERM",
+    ...SETUP_PHASE,
     "reason=''",
     "agent_code=0",
     'if ! cd "$worktree" 2>/dev/null; then',

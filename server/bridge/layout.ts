@@ -89,6 +89,19 @@ export function workerLayout(repoPath: string, runId: string, workerId: string, 
     lastMessagePath: join(dir, "outbox", "last-message.json"),
     /** The agent's private home inside the sandbox (its state, sessions; a copy of its config). */
     agentHomeDir: join(dir, "agent-home"),
+    /** The repo config's setup (ARCHITECTURE.md §10): its exit (written by the launcher), its output, */
+    setupExitPath: join(dir, "setup.exit.json"),
+    setupLogPath: join(dir, "setup.log"),
+    /**
+     * the worktree's ignored entries the launches made (copied files; written by the launch) and
+     * those around the last setup (written by the launcher): what setup added is reproducible too,
+     * so clean-up does not count it as a loss,
+     */
+    launchIgnoredPath: join(dir, "launch-ignored.txt"),
+    setupIgnoredBeforePath: join(dir, "setup-ignored.before"),
+    setupIgnoredAfterPath: join(dir, "setup-ignored.after"),
+    /** and the teardown's output. */
+    teardownLogPath: join(dir, "teardown.log"),
   };
 }
 export type WorkerLayout = ReturnType<typeof workerLayout>;

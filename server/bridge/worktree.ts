@@ -192,23 +192,33 @@ export async function worktreeLeftovers(wt: WorktreeGit): Promise<{ uncommitted:
  * Remove a worktree only when it has nothing uncommitted and no ignored files (the branch is
  * kept). The check is the panel's own (hardened, through the worktree's real git dir); git's
  * own check in `worktree remove` would run `git status` inside agent-made submodule folders.
+ * `reproducible`: ignored entries the launch itself put there (files copied from the leader,
+ * what the repo config's setup built, ARCHITECTURE.md §10), which are not a loss.
  */
-export async function removeWorktreeIfClean(repo: string, worktreePath: string): Promise<RemoveResult> {
+export async function removeWorktreeIfClean(repo: string, worktreePath: string, options: { reproducible?: ReadonlySet<string> } = {}): Promise<RemoveResult> {
   if (!existsSync(worktreePath)) {
     await runGit(repo, ["worktree", "prune"]);
     return { removed: true };
   }
+  const reason = await removalProblem(repo, worktreePath, options);
+  return reason ? { removed: false, reason } : removeWorktree(repo, worktreePath);
+}
+
+/** Why removing the worktree would lose something (see removeWorktreeIfClean); undefined when nothing. */
+export async function removalProblem(repo: string, worktreePath: string, options: { reproducible?: ReadonlySet<string> } = {}): Promise<string | undefined> {
+  if (!existsSync(worktreePath)) return undefined;
   const wt = await worktreeGit(repo, worktreePath);
-  if (!wt) return { removed: false, reason: `${worktreePath} is not a registered worktree of this repository; remove it by hand` };
+  if (!wt) return `${worktreePath} is not a registered worktree of this repository; remove it by hand`;
   const left = await worktreeLeftovers(wt);
   if (left.uncommitted.length > 0) {
-    return { removed: false, reason: `the worktree has ${left.uncommitted.length} uncommitted change(s); commit or discard them first` };
+    return `the worktree has ${left.uncommitted.length} uncommitted change(s); commit or discard them first`;
   }
-  if (left.ignored.length > 0) {
-    const some = left.ignored.slice(0, 3).join(", ");
-    return { removed: false, reason: `the worktree has ${left.ignored.length} ignored file(s) or folder(s) (${some}${left.ignored.length > 3 ? ", …" : ""}) that removing it would delete; discard it to remove them` };
+  const ignored = left.ignored.filter((p) => !options.reproducible?.has(p));
+  if (ignored.length > 0) {
+    const some = ignored.slice(0, 3).join(", ");
+    return `the worktree has ${ignored.length} ignored file(s) or folder(s) (${some}${ignored.length > 3 ? ", …" : ""}) that removing it would delete; discard it to remove them`;
   }
-  return removeWorktree(repo, worktreePath);
+  return undefined;
 }
 
 /** `git worktree remove --force --force` (the caller has decided what may be lost). */

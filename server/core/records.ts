@@ -79,7 +79,25 @@ export interface PanelWorker {
   merged?: WorkerMergeInfo;
   /** Set when the user discarded the worker's worktree (and maybe its branch). */
   discarded?: WorkerDiscardInfo;
+  /** Ports the panel allocated to this worker (the repo config's `ports`), released at cleanup. */
+  ports?: number[];
+  /** The repository config's part in this worker's launch (ARCHITECTURE.md §10). */
+  setup?: WorkerSetup;
   [key: string]: unknown;
+}
+
+/**
+ * The repo config's phase of a worker: `awaiting_approval` (its text is not approved: nothing
+ * started), `running` (setup runs in the worker's window before the agent), `passed` / `failed`,
+ * or `none` (the config has no setup command).
+ */
+export interface WorkerSetup {
+  state: "awaiting_approval" | "running" | "passed" | "failed" | "none";
+  /** sha256 of the config text the worker was launched with (or waits for). */
+  sha256: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
 }
 
 export interface WorkerMergeInfo {

@@ -18,6 +18,7 @@ import { workerLayout } from "../bridge/layout";
 import type { PaneInfo } from "../bridge/tmux";
 import { sessionNameFor } from "../bridge/tmux";
 import type { PanelRun, PanelWorker } from "../core/records";
+import { applySetupExit } from "../panel/config/phase";
 import { changeRun, type ActivityRow, type RunDoor } from "../panel/door";
 import { workerFailed, workerPatched, workerResult } from "../panel/machine";
 import type { Panel } from "../panel/panel";
@@ -129,6 +130,8 @@ export class Supervisor {
       for (const worker of running) {
         this.watchWorker(door.current, worker);
         await this.ingestActivity(door, worker.id);
+        // Setup ended (ARCHITECTURE.md §10): passed, or the worker failed before its agent started.
+        await applySetupExit(door, worker.id);
       }
       // Results first: a written result needs no pane check, so no tmux call on that path.
       const unfinished: string[] = [];
@@ -234,7 +237,7 @@ export class Supervisor {
     if (!existsSync(dir)) return;
     try {
       const watcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === "result.json" || name === "agent-events.jsonl") void this.checkRun(run.id);
+        if (name === "result.json" || name === "agent-events.jsonl" || name === "setup.exit.json") void this.checkRun(run.id);
       });
       watcher.on("error", () => {
         watcher.close();

@@ -16,6 +16,7 @@ import { writeFileAtomicSync } from "../../bridge/safe-fs.mjs";
 import { bwrapArgs, sandboxStatus, type SandboxStatus } from "../../bridge/sandbox";
 import { workerTaskText } from "../../bridge/task";
 import { PANEL_WORKER_OUTPUT_SCHEMA, type PanelRun, type PanelWorker } from "../../core/records";
+import { turnWorkspace } from "../config/turn";
 import type { Panel } from "../panel";
 
 /** Environment names every agent gets from the panel's own environment (besides its passEnv and LONGTABLE_AGENT_ENV). */
@@ -98,6 +99,8 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
   }
   const envFile = agentEnvFile(panel.config.dataDir, run.id, worker.id);
   await mkdir(dirname(envFile), { recursive: true, mode: 0o700 });
+  // The repo config's part (ARCHITECTURE.md §10): the panel's variables, the config's env, and setup.
+  const workspace = turnWorkspace(panel, run, worker, { promptFile: promptPath, followUp: input.followUp !== undefined });
   const turn = {
     worktreePath: layout.worktreePath,
     outputSchemaPath: run.outputSchemaPath,
@@ -109,14 +112,14 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     extraArgs: agentExtraArgs(agent),
   };
   const args = agent.args(turn);
-  await writeFileAtomic(envFile, envFileText(agentEnvironment({ ...homeEnv, ...agent.turnEnv?.(turn) }, process.env, agent.passEnv)), 0o600);
+  await writeFileAtomic(envFile, envFileText(agentEnvironment({ ...workspace.env, ...homeEnv, ...agent.turnEnv?.(turn) }, process.env, agent.passEnv)), 0o600);
   const sandboxArgv = sandbox.active
     ? [sandbox.bwrap!, ...bwrapArgs({
       worktree: layout.worktreePath,
       gitCommonDir: await commonGitDir(repo),
       hide: [dirname(runsRoot(repo)), panel.config.dataDir],
       writable: [layout.outboxDir, layout.agentHomeDir, ...panel.config.sandboxWritable.filter((p) => existsSync(p))],
-      readable: [run.outputSchemaPath],
+      readable: [run.outputSchemaPath, promptPath],
     })]
     : undefined;
   const scripts = bridgeScriptPaths(panel.config.root);
@@ -147,6 +150,7 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
     nodeBin: process.execPath,
     finishScript: scripts.finishScript,
     paneViewScript: scripts.paneViewScript,
+    setup: workspace.setup ? { command: workspace.setup, exitPath: layout.setupExitPath, logPath: layout.setupLogPath, ignoredBeforePath: layout.setupIgnoredBeforePath, ignoredAfterPath: layout.setupIgnoredAfterPath } : undefined,
   });
   await writeFileAtomic(layout.launcherPath, script, 0o700);
   return { argv: ["bash", layout.launcherPath], cwd: layout.runtimeDir };

@@ -5,15 +5,17 @@
  */
 import { agentBinSetting, agentFor, agentSandboxProblem } from "../../agents/registry";
 import { resolveExecutable } from "../../agents/executable";
-import { runGit, workTreeTopLevel } from "../../bridge/git";
+import { headCommit, runGit, workTreeTopLevel } from "../../bridge/git";
 import { sessionNameFor } from "../../bridge/tmux";
 import { leaderFacts, provisionWorktree, type ProvisionResult } from "../../bridge/worktree";
 import { mapBounded } from "../../core/bounded";
 import { PanelError } from "../../core/errors";
 import type { PanelRun } from "../../core/records";
 import { WORKER_LAUNCHABLE } from "../../core/status";
+import { launchConfig, prepareWorkspace } from "../config/workspace";
 import { changeRun, type RunDoor } from "../door";
 import { launchStarted, preflightFailed, workerAdopted, workerFailed, workerLaunched, workerProvisioned } from "../machine";
+import { workersAwaitApproval } from "../machine-setup";
 import type { Panel } from "../panel";
 import { listRoles } from "../roles/catalog";
 import { getRun, type RunView } from "../runs/queries";
@@ -73,15 +75,26 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
     await door.apply((run) => preflightFailed(run, failures, nowIso()));
     return;
   }
-  await moveRuntimeOut(door, workerIds);
-  await door.apply((run) => launchStarted(run, workerIds, nowIso()));
-  const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
   const tmux = panel.tmux;
   const [panes, leader] = await Promise.all([
     tmux.listPanes(),
     // Read once for every worker; when it fails, each worker reads (and reports) on its own.
     leaderFacts(door.current.workingDirectory).catch(() => undefined),
   ]);
+  // The repository's config at the commit the workers start from (ARCHITECTURE.md §10): refused
+  // when invalid, and nothing starts until the operator approved its exact text.
+  const cfg = await launchConfig(panel, door.current.workingDirectory, leader?.head ?? (await headCommit(door.current.workingDirectory)));
+  if (cfg.kind === "invalid") {
+    await door.apply((run) => preflightFailed(run, [cfg.reason], nowIso()));
+    return;
+  }
+  if (cfg.kind === "awaiting") {
+    await door.apply((run) => workersAwaitApproval(run, workerIds, cfg.sha256, cfg.commit, nowIso()));
+    return;
+  }
+  await moveRuntimeOut(door, workerIds);
+  await door.apply((run) => launchStarted(run, workerIds, nowIso()));
+  const briefs = new Map(listRoles(panel).map((r) => [r.id, r.brief]));
 
   /** Record the provisioning, then open the worker's window (or adopt a live one). */
   const launch = async (workerId: string, p: ProvisionResult): Promise<void> => {
@@ -95,6 +108,7 @@ export async function launchWorkers(panel: Panel, door: RunDoor, workerIds: read
         return;
       }
       if (existing) await tmux.killPane(existing.paneId);
+      await prepareWorkspace(panel, door, workerId, cfg);
       const { argv, cwd } = await prepareAttempt(panel, door.current, worker(), { brief: briefs.get(worker().role) ?? "" });
       const { paneId, windowIndex } = await tmux.openWindow(session, workerId, cwd, argv);
       await door.apply((run) =>

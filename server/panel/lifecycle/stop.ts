@@ -6,8 +6,11 @@ import { workerLayout } from "../../bridge/layout";
 import { sessionNameFor } from "../../bridge/tmux";
 import { removeWorktreeIfClean } from "../../bridge/worktree";
 import { PanelError } from "../../core/errors";
+import { launchIgnored } from "../config/ignored";
+import { teardownThroughDoor } from "../config/teardown";
 import { changeRun, type RunDoor } from "../door";
 import { resumeRequested, shutdownDone, stopRequested, workersStopped, type CleanupOutcome } from "../machine";
+import { chain, portsReleased } from "../machine-setup";
 import type { Panel } from "../panel";
 import { getRun, type RunView } from "../runs/queries";
 import { clearAttemptFiles } from "./attempt";
@@ -17,7 +20,10 @@ const nowIso = () => new Date().toISOString();
 
 export async function stopRun(panel: Panel, runId: string): Promise<RunView> {
   await changeRun(panel, runId, async (door) => {
-    if (["completed", "blocked", "stopped"].includes(door.current.status) || door.current.status === "planned") return;
+    // A planned run has nothing to stop, unless workers wait for the repo config's approval (§10):
+    // stopped, they no longer start when it comes.
+    const waiting = door.current.workers.some((w) => w.status === "pending" && w.setup?.state === "awaiting_approval");
+    if (["completed", "blocked", "stopped"].includes(door.current.status) || (door.current.status === "planned" && !waiting)) return;
     await finishStop(panel, door);
   });
   return getRun(panel, runId);
@@ -63,14 +69,17 @@ export async function shutdownRun(panel: Panel, runId: string): Promise<RunView>
     await mkdir(dirname(door.current.stopFilePath), { recursive: true });
     await writeFile(door.current.stopFilePath, `${nowIso()}\n`, "utf8");
     await panel.tmux.killSession(sessionNameFor(door.current.id));
+    // The repo config's teardown first (ARCHITECTURE.md §10): reported, never blocking the removal.
+    await Promise.all(door.current.workers.filter((w) => w.cleanupStatus !== "removed").map((w) => teardownThroughDoor(panel, door, w.id)));
     const outcomes: CleanupOutcome[] = [];
     for (const worker of door.current.workers) {
       if (worker.cleanupStatus === "removed") continue;
       if (!existsSync(worker.worktreePath) && worker.cleanupStatus === "not_started") continue;
-      const r = await removeWorktreeIfClean(door.current.workingDirectory, worker.worktreePath);
+      const r = await removeWorktreeIfClean(door.current.workingDirectory, worker.worktreePath, { reproducible: launchIgnored(door.current, worker) });
       outcomes.push({ workerId: worker.id, removed: r.removed, reason: r.reason });
     }
-    await door.apply((run) => shutdownDone(run, outcomes, nowIso()));
+    // Every worker's ports go back to the pool: the run's windows are closed.
+    await door.apply((run) => chain(shutdownDone(run, outcomes, nowIso()), (next) => portsReleased(next, next.workers.map((w) => w.id), nowIso())));
   });
   return getRun(panel, runId);
 }

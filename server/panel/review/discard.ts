@@ -12,12 +12,15 @@ import { z } from "zod";
 import { commitsBetween, countCommits, gitBuffer, type CommitSummary } from "../../bridge/diff";
 import { checkoutOf } from "../../bridge/merge";
 import { ignoredPaths } from "../../bridge/status";
-import { listWorktrees, removeWorktree, removeWorktreeIfClean } from "../../bridge/worktree";
+import { listWorktrees, removalProblem, removeWorktree, removeWorktreeIfClean } from "../../bridge/worktree";
 import { PanelError } from "../../core/errors";
 import { branchFor } from "../../core/ids";
 import type { PanelWorker, WorkerMergeInfo } from "../../core/records";
+import { launchIgnored } from "../config/ignored";
+import { teardownThroughDoor } from "../config/teardown";
 import { changeRun } from "../door";
 import { workerCleanedUp, workerDiscarded } from "../machine-review";
+import { chain, portsReleased } from "../machine-setup";
 import type { Panel } from "../panel";
 import { ACTIVE, loadWorker, nowIso, resolveHead, workerBranchRef, type WorkerContext, type WorkerHead } from "./context";
 import { uncommittedPaths } from "./preview";
@@ -155,9 +158,12 @@ export async function discardWorker(panel: Panel, input: DiscardInput): Promise<
     const preview = await buildDiscardPreview(ctx, deleteBranch);
     if (!preview.canDiscard) throw new PanelError("CONFLICT", `${preview.reasons.join("; ")}; nothing was discarded`);
     if (deleteBranch) await assertBranchDeletable(ctx);
+    // The repo config's teardown (ARCHITECTURE.md §10): reported, never keeping a confirmed discard from happening.
+    await teardownThroughDoor(panel, door, ctx.worker.id);
     await forceRemoveWorktree(ctx);
     const branchDeleted = deleteBranch ? await deleteWorkerBranch(ctx) : false;
-    const next = await door.apply((run) => workerDiscarded(run, ctx.worker.id, { branchDeleted, commits: preview.wouldLose.commits, uncommittedFiles: preview.uncommittedFiles }, nowIso()));
+    const next = await door.apply((run) =>
+      chain(workerDiscarded(run, ctx.worker.id, { branchDeleted, commits: preview.wouldLose.commits, uncommittedFiles: preview.uncommittedFiles }, nowIso()), (r) => portsReleased(r, [ctx.worker.id], nowIso())));
     return { discarded: true, preview, branchDeleted, worker: next.workers.find((x) => x.id === ctx.worker.id)! };
   });
 }
@@ -188,12 +194,18 @@ export async function cleanupWorker(panel: Panel, input: CleanupInput): Promise<
     }
     if (!isAbsolute(worker.worktreePath)) throw new PanelError("PRECONDITION_FAILED", "the worker's worktree path is not absolute; the run record may be damaged");
     if (input.deleteBranch) await assertBranchDeletable(ctx);
-    const r = await removeWorktreeIfClean(ctx.repo, worker.worktreePath);
+    const reproducible = launchIgnored(ctx.run, worker);
+    // Refuse before the teardown runs when the worktree holds work that removing it would lose.
+    const kept = await removalProblem(ctx.repo, worker.worktreePath, { reproducible });
+    if (kept) throw new PanelError("PRECONDITION_FAILED", `the worktree was kept: ${kept} (workers.discard removes it with its uncommitted changes)`);
+    // The repo config's teardown (ARCHITECTURE.md §10): reported, never blocking the removal.
+    await teardownThroughDoor(panel, door, worker.id);
+    const r = await removeWorktreeIfClean(ctx.repo, worker.worktreePath, { reproducible });
     if (!r.removed) {
       throw new PanelError("PRECONDITION_FAILED", `the worktree was kept: ${r.reason ?? "removal failed"} (workers.discard removes it with its uncommitted changes)`);
     }
     const branchDeleted = input.deleteBranch ? await deleteWorkerBranch(ctx) : false;
-    const next = await door.apply((run) => workerCleanedUp(run, worker.id, { branchDeleted }, nowIso()));
+    const next = await door.apply((run) => chain(workerCleanedUp(run, worker.id, { branchDeleted }, nowIso()), (x) => portsReleased(x, [worker.id], nowIso())));
     return { removed: true, branchDeleted, worker: next.workers.find((x) => x.id === worker.id)! };
   });
 }

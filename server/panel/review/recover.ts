@@ -185,36 +185,29 @@ async function rollBackCheckout(repo: string, j: MergeIntent): Promise<{ removed
   let restored = 0;
   const kept: string[] = [];
   const indexInfo: string[] = [];
+  /** The checkout wrote this file: back to the old version, or away when the merge added it. */
+  const putBack = async (c: Change, file: string) => {
+    if (c.before) {
+      await restore(repo, file, c.before);
+      restored++;
+    } else {
+      rmSync(file, { force: true });
+      pruneEmpty(checkout, dirname(file));
+      removed++;
+    }
+  };
   for (const c of changes) {
     const file = join(checkout, c.path);
     const like = (c.after ?? c.before)!.blob;
     const now = blobIdOf(file, like);
     if (c.after && now === c.after.blob) {
-      if (c.before) {
-        await restore(repo, file, c.before);
-        restored++;
-      } else {
-        rmSync(file, { force: true });
-        pruneEmpty(checkout, dirname(file));
-        removed++;
-      }
+      await putBack(c, file); // written whole by the interrupted checkout
     } else if (!c.after && c.before && now === undefined && !existsSync(file)) {
-      await restore(repo, file, c.before); // deleted by the interrupted checkout
-      restored++;
+      await putBack(c, file); // deleted by the interrupted checkout
     } else if (now !== undefined && now !== c.before?.blob) {
-      // Killed while writing this very file: its bytes are the start of the merge's version.
-      if (c.after && (await partialWriteOf(repo, file, c.after.blob))) {
-        if (c.before) {
-          await restore(repo, file, c.before);
-          restored++;
-        } else {
-          rmSync(file, { force: true });
-          pruneEmpty(checkout, dirname(file));
-          removed++;
-        }
-      } else {
-        kept.push(c.path);
-      }
+      // Killed while writing this very file, its bytes are the start of the merge's version; else the user's.
+      if (c.after && (await partialWriteOf(repo, file, c.after.blob))) await putBack(c, file);
+      else kept.push(c.path);
     }
     const staged = index.get(c.path);
     if (c.after ? staged === c.after.blob : staged === undefined && c.before) {

@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { repoIdSchema } from "../../core/ids";
+import { approveConfig, approveConfigInputSchema } from "../../panel/config/approve";
+import { configView } from "../../panel/config/repo-config";
 import { addRepo, listRepos } from "../../panel/repos";
 import { indexRepoRuns } from "../../panel/runs/rebuild";
 import { repoHealth } from "../../panel/review/health";
 import { recoverMerges } from "../../panel/review/recover";
-import { repoIdSchema } from "../../core/ids";
 import { noInput, operatorProcedure, router, viewerProcedure } from "../init";
 
 export const reposRouter = router({
@@ -27,4 +29,8 @@ export const reposRouter = router({
       const recovered = await recoverMerges(ctx.panel, input?.repoId);
       return { recovered, repos: await repoHealth(ctx.panel, input?.repoId) };
     }),
+  /** The repo's .longtable-panel.json at the leader's HEAD: text, field errors, approval, diff against the approved text, waiting workers. */
+  config: viewerProcedure.input(z.object({ repoId: repoIdSchema })).query(({ ctx, input }) => configView(ctx.panel, input.repoId)),
+  /** Approve the config text whose sha256 repos.config returned (refused when the file changed since); waiting workers start. */
+  approveConfig: operatorProcedure.input(approveConfigInputSchema).mutation(({ ctx, input }) => approveConfig(ctx.panel, input)),
 });

@@ -1,3 +1,4 @@
+import { runSetupView } from "../../panel/config/run-setup";
 import { launchRun } from "../../panel/lifecycle/launch";
 import { resumeRun, shutdownRun, stopRun } from "../../panel/lifecycle/stop";
 import { decide, decideInputSchema, decisions } from "../../panel/results/decisions";
@@ -19,6 +20,8 @@ export const runsRouter = router({
   decisions: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => decisions(ctx.panel, input.runId)),
   /** Which workers changed the same files / hunks, and which pairs merge cleanly together. */
   overlap: expensiveProcedure.input(runIdInputSchema).query(({ ctx, input }) => runOverlap(ctx.panel, input.runId)),
+  /** The repo config's part in the run: each worker's setup phase and ports, and who waits for an approval. */
+  setup: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => runSetupView(ctx.panel, input.runId)),
   /** Every recorded merge of the run, newest first. */
   merges: viewerProcedure.input(runIdInputSchema).query(({ ctx, input }) => listMerges(ctx.panel, input.runId)),
   decide: operatorProcedure.input(decideInputSchema).mutation(({ ctx, input }) => decide(ctx.panel, input)),

@@ -18,6 +18,7 @@ import { RunFallback } from "./run-frame";
 import { RunHeader } from "./run-header";
 import { RunTimeline } from "./run-timeline";
 import { SandboxNotice } from "./sandbox-notice";
+import { SetupNotice } from "./setup-notice";
 import { SynthesisView } from "./synthesis-view";
 import { WorkerList } from "./worker-list";
 
@@ -91,6 +92,7 @@ export function RunPage() {
       {isViewer ? <ReadOnlyNotice>You can watch this run live, but not launch, stop or change it.</ReadOnlyNotice> : null}
       <SandboxNotice />
       <AgentLoginNote agents={[...new Set(data.workers.map((w) => w.agent ?? "codex"))]} />
+      <SetupNotice run={data} />
       {run.isRefetchError ? (
         <ErrorNotice error={run.error} title="Could not refresh this run (showing the last loaded state)" onRetry={() => run.refetch()} />
       ) : null}

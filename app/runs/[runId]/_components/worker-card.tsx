@@ -10,6 +10,7 @@ import type { LastActivity } from "../_model/use-run-activity";
 import { ReviewLink } from "../review/_components/review-link";
 import { Elapsed } from "./elapsed";
 import { ReasonList } from "./reason-list";
+import { WorkerPhase, WorkerPorts } from "./worker-workspace";
 
 const KIND_LABEL: Record<string, string> = {
   command: "command",
@@ -59,6 +60,7 @@ export function WorkerCard({
           <StatusBadge value={worker.executionState} kind="exec" />
         </span>
         {worker.attempt && worker.attempt > 1 ? <span className="tag">attempt {worker.attempt}</span> : null}
+        <WorkerPhase runId={runId} worker={worker} />
       </div>
       <dl className="meta meta-compact">
         <div>
@@ -113,6 +115,7 @@ export function WorkerCard({
           <dd>{worker.cleanupStatus === "removed" ? "removed" : worker.cleanupStatus === "failed" ? "kept (cleanup failed)" : worker.cleanupStatus === "retained" ? "present" : "not created"}</dd>
         </div>
       </dl>
+      <WorkerPorts runId={runId} worker={worker} />
       <div className="last-activity" data-testid="worker-last-activity">
         <p className="small-heading">Last activity</p>
         {last ? (
