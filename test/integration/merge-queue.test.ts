@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { setCheckDecider } from "@/server/panel/queue/check";
+import { setCheckDecider } from "@/server/panel/queue/gate";
 import { queueSettled } from "@/server/panel/queue/runner";
 import { scratchRoot } from "@/server/bridge/scratch";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
@@ -24,8 +24,9 @@ afterEach(async () => {
 const APP = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
 const appWith = (changes: Record<number, string>) => `${APP.map((l, i) => changes[i + 1] ?? l).join("\n")}\n`;
 const FILES = { "README.md": "# demo\n", "src/app.txt": appWith({}), "notes.txt": "notes\n" };
-/** The check: fails when broken.txt is in the tree (what D adds). */
-const CHECK = "echo checking; if [ -e broken.txt ]; then echo 'FAIL: broken.txt is not allowed'; exit 3; fi; echo 'all good'";
+/** The check: needs what setup made, fails when broken.txt is in the tree (what D adds). */
+const CHECK = "echo checking; test -e .setup-marker || { echo 'setup did not run'; exit 9; }; if [ -e broken.txt ]; then echo 'FAIL: broken.txt is not allowed'; exit 3; fi; echo 'all good'";
+const CONFIG = JSON.stringify({ setup: "echo setup ran > .setup-marker", check: CHECK });
 
 const events = (path: string) => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { type: string; workerId?: string; message: string });
 const subjects = (repo: string, range: string) => git(repo, "log", "--reverse", "--format=%s", range).trim().split("\n").filter(Boolean);
@@ -36,18 +37,23 @@ async function fourWorkers() {
       reviewer: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (A)" }) } }, { write: { path: "a.txt", content: "a\n" } }, { result: resultFor("reviewer", "Reviewer", { summary: "A: change line 2" }) }],
       editor: [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("editor", "Journal Editor", { summary: "B: add b" }) }],
       methods_critic: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (C)" }) } }, { result: resultFor("methods_critic", "Methods Critic", { summary: "C: change line 2 too" }) }],
-      theory_critic: [{ write: { path: "broken.txt", content: "x\n" } }, { result: resultFor("theory_critic", "Theory Critic", { summary: "D: breaks the check" }) }],
+      // D breaks the check, and rewrites the config's check to pass: the target's check is the one that runs.
+      theory_critic: [{ write: { path: "broken.txt", content: "x\n" } }, { write: { path: ".longtable-panel.json", content: JSON.stringify({ check: "true" }) } }, { result: resultFor("theory_critic", "Theory Critic", { summary: "D: breaks the check" }) }],
       followup: {
         // C's fix: A's line 2 kept, its own change moved to line 10.
         methods_critic: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (A)", 10: "line 10 (C)" }) } }, { result: resultFor("methods_critic", "Methods Critic", { summary: "C: rebased" }) }],
       },
     } as never,
-    FILES,
+    { ...FILES, ".gitignore": ".setup-marker\n", ".longtable-panel.json": CONFIG },
   );
-  setCheckDecider(h.panel, async () => ({ kind: "run", plan: { sha256: "0".repeat(64), check: CHECK, env: {} } }));
   const { api, repo } = h;
   const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor", "methods_critic", "theory_critic"], mode: "draft" });
   await api.runs.launch({ runId: created.id });
+  // The config's text is approved by content (as setup needs it); the same approval lets the queue run its check.
+  const repoId = (await api.runs.get({ runId: created.id })).repoId;
+  const config = await api.repos.config({ repoId });
+  expect(config.state).toBe("needs_approval");
+  await api.repos.approveConfig({ repoId, sha256: config.sha256! });
   const run = await waitForRunStatus(h, created.id, ["completed", "failed", "blocked"], 60_000);
   expect(run.status).toBe("completed");
   const [A, B, C, D] = run.workers.map((w) => w.id) as [string, string, string, string];
@@ -95,6 +101,7 @@ describe("the merge queue", () => {
     expect(log.checking).toBe(false);
     // Every candidate was checked in a scratch worktree, and none is left.
     const passed = await api.queue.checkLog({ runId: run.id, workerId: B });
+    expect(passed.text).toContain("$ setup: echo setup ran > .setup-marker");
     expect(passed.text).toContain("all good");
     expect(readdirSync(scratchRoot(h!.panel.config.dataDir)).flatMap((r) => readdirSync(join(scratchRoot(h!.panel.config.dataDir), r)))).toEqual([]);
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("scratch");
@@ -168,5 +175,38 @@ describe("the merge queue", () => {
     expect(err.message).toMatch(/every item.*missing/);
     await api.queue.reorder({ runId: run.id, order: [B, A] });
     expect((await api.queue.resume({ runId: run.id })).queue!.state).toBe("running");
+  }, 120_000);
+
+  it("a merged worker that changes the config's check stops the queue until the new text is approved; then the new check runs", async () => {
+    const config = (check: string) => JSON.stringify({ check });
+    h = await bridgeHarness(
+      {
+        reviewer: [{ write: { path: ".longtable-panel.json", content: config("echo new check; exit 0") } }, { result: resultFor("reviewer", "Reviewer") }],
+        editor: [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("editor", "Journal Editor") }],
+      },
+      { ...FILES, ".longtable-panel.json": config("echo old check") },
+    );
+    const { api, repo } = h;
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor"], mode: "draft" });
+    await api.runs.launch({ runId: created.id });
+    const repoId = (await api.runs.get({ runId: created.id })).repoId;
+    await api.repos.approveConfig({ repoId, sha256: (await api.repos.config({ repoId })).sha256! });
+    const run = await waitForRunStatus(h, created.id, ["completed"], 60_000);
+    const [A, B] = run.workers.map((w) => w.id) as [string, string];
+    await api.queue.accept({ runId: run.id, workerIds: [A, B] });
+    await queueSettled(h.panel, run.id);
+    let view = await api.queue.get({ runId: run.id });
+    expect(view.queue!.items.map((i) => i.state)).toEqual(["merged", "waiting"]);
+    expect((await api.queue.checkLog({ runId: run.id, workerId: A })).text).toContain("old check");
+    expect(view.queue!.state).toBe("stopped");
+    expect(view.queue!.stopReason).toMatch(/check in \.longtable-panel\.json at main .* is not approved.*approve it/);
+    // Approving what main holds now, and resuming: B is checked with the new text.
+    await api.repos.approveConfig({ repoId, sha256: (await api.repos.config({ repoId })).sha256! });
+    await api.queue.resume({ runId: run.id });
+    await queueSettled(h.panel, run.id);
+    view = await api.queue.get({ runId: run.id });
+    expect(view.queue!.items.map((i) => i.state)).toEqual(["merged", "merged"]);
+    expect((await api.queue.checkLog({ runId: run.id, workerId: B })).text).toContain("new check");
+    expect(git(repo, "show", "main:b.txt")).toBe("b\n");
   }, 120_000);
 });

@@ -1,13 +1,10 @@
 /**
- * The queue's gate (ARCHITECTURE.md §7 "Merge queue"): whether a candidate must pass the
- * repository's check, and running it — setup first, then the check, each `bash -c` in the
+ * Running the queue's gate (ARCHITECTURE.md §7 "Merge queue"; which check: gate.ts) — the
+ * config's copied files, then setup, then the check, each `bash -c` in the
  * scratch worktree inside the panel's sandbox (the same one agents and setup get: the filesystem
  * read-only, the scratch worktree writable, the run folders and the data dir hidden, a private
  * /tmp as HOME), in its own process group, its output appended to the item's log as it comes
  * (the UI streams that file) and its last lines kept on the item.
- *
- * Which check: the one of the config text the target holds now, and only when the operator
- * approved that text (config/approvals.ts) — never the candidate's (a worker could rewrite it).
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -19,6 +16,8 @@ import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
 import { bwrapArgs } from "../../bridge/sandbox";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN, assertId } from "../../core/ids";
 import type { PanelRun } from "../../core/records";
+import { copyIgnoredFiles } from "../../bridge/copy-files";
+import { worktreeGit } from "../../bridge/git";
 import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
 import type { Panel } from "../panel";
 
@@ -30,29 +29,10 @@ export interface CheckPlan {
   sha256: string;
   setup?: string;
   check: string;
-  /** The config's env (its ${LONGTABLE_PANEL_…} replaced). */
+  /** The panel's variables and the config's env (its ${LONGTABLE_PANEL_…} replaced). */
   env: Record<string, string>;
-}
-
-export type CheckDecision = { kind: "none" } | { kind: "run"; plan: CheckPlan } | { kind: "hold"; reason: string };
-export type CheckDecider = (panel: Panel, run: PanelRun, targetCommit: string) => Promise<CheckDecision>;
-
-const deciders = new WeakMap<Panel, CheckDecider>();
-
-/** Tests: decide the gate some other way for this panel. */
-export function setCheckDecider(panel: Panel, decider: CheckDecider | undefined): void {
-  if (decider) deciders.set(panel, decider);
-  else deciders.delete(panel);
-}
-
-/** Does a candidate on `targetCommit` need a check, and which? */
-export function decideCheck(panel: Panel, run: PanelRun, targetCommit: string): Promise<CheckDecision> {
-  return (deciders.get(panel) ?? configCheck)(panel, run, targetCommit);
-}
-
-/** The repository config's check (wired to config/ once it is there); without one, a clean merge is enough. */
-async function configCheck(): Promise<CheckDecision> {
-  return { kind: "none" };
+  /** The config's copy globs: ignored files of the leader copied into the scratch worktree first. */
+  copy?: readonly string[];
 }
 
 /** `<run>/queue/<workerId>.build-<n>.log`: the output of an item's setup and check, kept. */
@@ -123,6 +103,13 @@ export async function runCheck(panel: Panel, run: PanelRun, scratch: string, pla
   };
   const started = Date.now();
   const repo = run.workingDirectory;
+  if (plan.copy && plan.copy.length > 0) {
+    const wt = await worktreeGit(repo, scratch);
+    if (wt) {
+      const copied = await copyIgnoredFiles(repo, wt, plan.copy);
+      log(`copied ${copied.files.length} ignored file(s) from the leader checkout${copied.skipped.length ? `; skipped ${copied.skipped.length}` : ""}\n`);
+    }
+  }
   const sandbox = await launchSandbox(panel);
   const env = agentEnvironment({ ...plan.env, ...(sandbox.active ? { HOME: "/tmp" } : {}) });
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`;

@@ -25,7 +25,8 @@ import { nowIso } from "../review/context";
 import { interruptedMerges } from "../review/health";
 import { moveTargetJournaled } from "../review/move-target";
 import { buildCandidate, candidateInputs, unbuildable, type Candidate } from "./candidate";
-import { checkLogPath, decideCheck, runCheck } from "./check";
+import { checkLogPath, runCheck } from "./check";
+import { decideCheck } from "./gate";
 import { logTail } from "./log";
 import { sendBack } from "./send-back";
 
@@ -194,7 +195,7 @@ async function buildAndLand(panel: Panel, runId: string, workerId: string, s: Ru
   }
 
   // The gate: the check of the config text the target holds now (approved), in a scratch worktree.
-  const decision = await decideCheck(panel, ctx.run, candidate.targetCommit);
+  const decision = await decideCheck(panel, ctx.run, candidate.targetCommit, workerId);
   if (decision.kind === "hold") {
     await changeRun(panel, runId, async (door) => {
       if (!current(door, workerId, build)) return;
