@@ -5,7 +5,7 @@
  * sent back and merged on top of B; and a target moved outside the panel between the build and
  * the move is used as the new base.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { setCheckDecider } from "@/server/panel/queue/gate";
@@ -177,7 +177,7 @@ describe("the merge queue", () => {
     expect((await api.queue.resume({ runId: run.id })).queue!.state).toBe("running");
   }, 120_000);
 
-  it("a merged worker that changes the config's check stops the queue until the new text is approved; then the new check runs", async () => {
+  it("a merged worker that changes the config's check stops the queue until the new text is approved; then the new check runs; git refusing to write over the user's own file holds the item (refused), retried after", async () => {
     const config = (check: string) => JSON.stringify({ check });
     h = await bridgeHarness(
       {
@@ -202,7 +202,19 @@ describe("the merge queue", () => {
     expect(view.queue!.stopReason).toMatch(/check in \.longtable-panel\.json at main .* is not approved.*approve it/);
     // Approving what main holds now, and resuming: B is checked with the new text.
     await api.repos.approveConfig({ repoId, sha256: (await api.repos.config({ repoId })).sha256! });
+    // The user has an untracked b.txt of their own in the checkout: git refuses to move main over
+    // it, the item is held with git's reason, and the file stays as it is.
+    writeFileSync(join(repo, "b.txt"), "the user's own b\n");
+    const mainBefore = git(repo, "rev-parse", "main").trim();
     await api.queue.resume({ runId: run.id });
+    await queueSettled(h.panel, run.id);
+    view = await api.queue.get({ runId: run.id });
+    expect(view.queue!.items[1]).toMatchObject({ state: "refused", reason: expect.stringMatching(/git refused to update main.*b\.txt.*nothing was changed/) });
+    expect(readFileSync(join(repo, "b.txt"), "utf8")).toBe("the user's own b\n");
+    expect(git(repo, "rev-parse", "main").trim()).toBe(mainBefore);
+    expect(readFileSync(run.runDirectory + "/run.json", "utf8")).not.toContain("mergeJournal");
+    rmSync(join(repo, "b.txt"));
+    await api.queue.retry({ runId: run.id, workerId: B });
     await queueSettled(h.panel, run.id);
     view = await api.queue.get({ runId: run.id });
     expect(view.queue!.items.map((i) => i.state)).toEqual(["merged", "merged"]);
