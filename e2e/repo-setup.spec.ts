@@ -54,6 +54,8 @@ test.describe("repository setup", () => {
     await expect(page.getByTestId("setup-waiting")).toHaveText("Reviewer");
     await expect(card.getByTestId("worker-phase")).toHaveText("waiting for approval");
     await expect(card).toHaveAttribute("data-status", "pending");
+    // A run waiting for approval can be stopped (nothing would start for it later).
+    await expect(page.getByTestId("action-stop")).toBeEnabled();
 
     // Settings: the text, its state, and the approve button.
     await page.getByTestId("setup-review-link").click();

@@ -75,6 +75,8 @@ export function workerEventSnapshot(w: PanelWorker) {
     usage: w.usage,
     merged: w.merged,
     discarded: w.discarded,
+    setup: w.setup,
+    ports: w.ports,
     updatedAt: w.updatedAt,
   };
 }

@@ -11,7 +11,7 @@ import { allowedActions, type RunAction } from "../_model/actions";
 const LABEL: Record<RunAction, string> = { launch: "Launch", stop: "Stop", resume: "Resume", shutdown: "Shut down" };
 const WHY_NOT: Record<RunAction, string> = {
   launch: "Only a planned run can be launched",
-  stop: "Only a running run can be stopped",
+  stop: "Only a running run, or one whose workers wait for approval, can be stopped",
   resume: "Only a stopped or failed run that was not shut down can be resumed",
   shutdown: "This run is already shut down",
 };

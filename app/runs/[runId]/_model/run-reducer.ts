@@ -9,7 +9,7 @@ import type { PanelWorker, RouterOutputs, RunSummary, RunView } from "@/app/_lib
 /** The worker fields an event's snapshot carries; a field missing from the snapshot was cleared. */
 const SNAPSHOT_FIELDS = [
   "status", "executionState", "cleanupStatus", "worktreeCommit", "baseCommit", "paneId", "startedAt", "completedAt",
-  "attempt", "failureReason", "error", "threadId", "usage", "merged", "discarded", "updatedAt",
+  "attempt", "failureReason", "error", "threadId", "usage", "merged", "discarded", "setup", "ports", "updatedAt",
 ] as const satisfies readonly (keyof WorkerSnapshot)[];
 
 const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
