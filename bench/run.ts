@@ -56,6 +56,7 @@ const BENCHES: Entry[] = [
   { name: "diff", server: false, load: () => loadOptional("diff.ts") },
   { name: "runs-list", server: true, load: async () => await import("./runs-list") },
   { name: "resources", server: true, load: async () => await import("./resources") },
+  { name: "queue", server: false, load: async () => await import("./queue") },
 ];
 
 function table(rows: Row[]): string {

@@ -18,6 +18,7 @@ import { addRepo } from "./panel/repos";
 import { reindexFromDisk } from "./panel/runs/rebuild";
 import { Supervisor } from "./supervisor/supervisor";
 import { recoverMerges } from "./panel/review/recover";
+import { recoverQueues, startQueues } from "./panel/queue/recover";
 
 export interface StartedServer {
   /** The panel's URL without the token (`http://<instance>.localhost:<port>/` on loopback). */
@@ -113,10 +114,13 @@ export async function startServer(options: StartOptions = {}): Promise<StartedSe
     for (const r of await recoverMerges(panel).catch((error: Error) => [{ message: `merge recovery failed: ${error.message} — open Settings → Doctor and use Recover` }])) {
       log(`[longtable-panel] ${r.message}`);
     }
+    // Then the merge queues: scratch worktrees removed, items the crash interrupted settled.
+    for (const message of await recoverQueues(panel).catch((error: Error) => [`merge queue recovery failed: ${error.message}`])) log(`[longtable-panel] ${message}`);
     const supervisor = new Supervisor(panel);
     panel.supervisor = supervisor;
     panel.closers.push(() => supervisor.stop());
     await supervisor.start();
+    startQueues(panel);
 
     const app = next({ dev: options.dev ?? false, dir: config.root, hostname: config.host, port: config.port, quiet: !options.dev });
     await app.prepare();

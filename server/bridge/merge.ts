@@ -226,8 +226,9 @@ export type MoveOutcome =
  * branch is checked out: `git merge --ff-only` there (no autostash: local changes stay exactly
  * as they are, or git refuses). Elsewhere: `git update-ref` with the old value.
  */
-export async function moveBranch(repo: string, branch: string, newCommit: string, oldCommit: string, reflogMessage: string): Promise<MoveOutcome> {
-  const checkout = await checkoutOf(repo, branch);
+export async function moveBranch(repo: string, branch: string, newCommit: string, oldCommit: string, reflogMessage: string, known?: { checkout: string | undefined }): Promise<MoveOutcome> {
+  // `known`: the caller looked it up just before, under the same lock (one `worktree list` less).
+  const checkout = known ? known.checkout : await checkoutOf(repo, branch);
   if (checkout) {
     const head = await runGit(checkout, ["rev-parse", "--verify", "--quiet", "HEAD"]);
     if (head.code !== 0 || head.stdout.trim() !== oldCommit) {

@@ -10,6 +10,7 @@
  *   is ignored and named in `diagnostics`;
  * - enums fall back to safe values, strings are size-limited.
  */
+import { normalizeQueue } from "./queue-record";
 import {
   AGENT_IDS, BRIDGE_STATUSES, CLEANUP_STATUSES, EXECUTION_STATES, RECORD_MODES, RUN_STATUSES, WORKER_STATUSES, type AgentId,
 } from "../core/enums";
@@ -217,6 +218,7 @@ export function normalizeRunRecord(raw: unknown, repoPath: string, runId: string
     decisions: normalizeDecisions(r.decisions),
     merges: normalizeMerges(r.merges, new Set(workers.map((w) => w.id))),
     mergeJournal: normalizeJournal(r.mergeJournal, new Set(workers.map((w) => w.id))),
+    mergeQueue: normalizeQueue(r.mergeQueue, new Set(workers.map((w) => w.id)), createdAt),
   };
   for (const k of Object.keys(run)) if (run[k] === undefined) delete run[k];
   return { run, problems };

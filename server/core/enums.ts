@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   "stop_requested", "resume_requested", "shutdown_requested", "cleanup_failed",
   "worker_stopped", "worker_merged", "worker_discarded", "worker_cleaned_up", "followup_requested", "decision_recorded", "run_status_changed", "merge_recovered",
   "config_approval_needed", "workspace_prepared", "setup_finished", "teardown_finished", "teardown_failed",
+  "queue_updated", "queue_item_changed", "queue_recovered",
 ] as const;
 export const RESULT_STATUSES = ["completed", "blocked", "error"] as const;
 export const MODES = ["review", "critique", "draft", "commit"] as const;

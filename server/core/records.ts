@@ -1,3 +1,4 @@
+import type { MergeQueue } from "./queue";
 import type {
   AgentId, BridgeStatus, CleanupStatus, EventType, ExecutionState, RecordMode, ResultStatus, RunStatus, WorkerStatus,
 } from "./enums";
@@ -151,6 +152,8 @@ export interface PanelRun {
   merges?: MergeRecord[];
   /** A merge under way (the merge journal, ARCHITECTURE.md §7): written before the target moves, cleared when the merge is recorded. */
   mergeJournal?: MergeIntent;
+  /** The merge queue of this run (ARCHITECTURE.md §7 "Merge queue"). */
+  mergeQueue?: MergeQueue;
   [key: string]: unknown;
 }
 

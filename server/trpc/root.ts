@@ -6,6 +6,7 @@ import { eventsRouter } from "./routers/events";
 import { hostsRouter } from "./routers/hosts";
 import { systemRouter } from "./routers/system";
 import { workersRouter } from "./routers/workers";
+import { queueRouter } from "./routers/queue";
 
 export const appRouter = router({
   system: systemRouter,
@@ -15,6 +16,7 @@ export const appRouter = router({
   workers: workersRouter,
   events: eventsRouter,
   hosts: hostsRouter,
+  queue: queueRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,20 +7,19 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import * as t from "../../../db/schema";
-import { COMMIT_ID, changedPaths, commitsBetween, gitBuffer, gitText } from "../../bridge/diff";
-import { commitTree, mergeTrees, moveBranch, treeOf } from "../../bridge/merge";
+import { COMMIT_ID, commitsBetween, gitBuffer, gitText } from "../../bridge/diff";
+import { commitTree, mergeTrees, treeOf } from "../../bridge/merge";
 import { PanelError } from "../../core/errors";
 import { createId } from "../../core/ids";
-import { failpoint } from "../../core/failpoint";
-import type { MergeIntent, PanelRun, PanelWorker } from "../../core/records";
+import type { PanelRun, PanelWorker } from "../../core/records";
 import { changeRun, type RunDoor } from "../door";
-import { mergeAbandoned, mergeStarted, workerMerged } from "../machine-review";
+import { workerMerged } from "../machine-review";
 import type { Panel } from "../panel";
 import { getRun } from "../runs/queries";
 import { ACTIVE, loadWorker, nowIso } from "./context";
 import { buildPreview } from "./preview";
 import { interruptedMerges } from "./health";
-import { newDirsFor } from "./recover";
+import { moveTargetJournaled } from "./move-target";
 import { mergeBlockers } from "../../bridge/repo-state";
 import type { MergeInput } from "./schemas";
 
@@ -43,7 +42,7 @@ export interface MergeOutcome {
   worker: PanelWorker;
 }
 
-function identityError(error: unknown): PanelError | undefined {
+export function identityError(error: unknown): PanelError | undefined {
   const msg = (error as Error).message ?? "";
   if (/tell me who you are|empty ident|unable to auto-detect|name consists only of disallowed/i.test(msg)) {
     return new PanelError("PRECONDITION_FAILED", "git needs your name and email to create the merge commit: run git config user.name \"…\" and git config user.email \"…\" in the repository, then merge again");
@@ -52,7 +51,7 @@ function identityError(error: unknown): PanelError | undefined {
 }
 
 /** Replay base..head one commit at a time onto `onto`, keeping each commit's author and message. */
-async function replayCommits(repo: string, base: string, head: string, onto: string): Promise<string[]> {
+export async function replayCommits(repo: string, base: string, head: string, onto: string): Promise<string[]> {
   const commits = await commitsBetween(repo, base, head);
   if (commits.some((c) => c.parents.length > 1)) {
     throw new PanelError("PRECONDITION_FAILED", "the worker's history contains merge commits, which cannot be replayed one by one: use the squash strategy");
@@ -131,33 +130,17 @@ export async function mergeWorker(panel: Panel, input: MergeInput): Promise<Merg
       throw identityError(error) ?? error;
     }
     const commit = created[created.length - 1]!;
-    failpoint("merge:before-journal");
-    // The journal first, synced to the disk: a crash from here on is recovered at the next start
-    // (review/recover.ts) to exactly "before" or exactly "merged".
-    const mergeId = createId("merge");
-    const checkout = preview.checkout?.path;
-    const intent: MergeIntent = {
-      id: mergeId, workerId: worker.id, target: preview.target, strategy, oldCommit: preview.targetCommit, newCommit: commit, commits: created,
-      workerHead: preview.headCommit, movedBy: checkout ? "checkout" : "update-ref", ...(checkout ? { checkout } : {}),
-      paths: [], startedAt: nowIso(),
-    };
-    if (checkout) {
-      intent.paths = [...(await changedPaths(repo, preview.targetCommit, commit))].sort();
-      intent.newDirs = newDirsFor(checkout, intent.paths);
-    }
-    await door.apply((run) => mergeStarted(run, intent), undefined, { durable: true });
-    failpoint("merge:journal-written");
-    const moved = await moveBranch(repo, preview.target, commit, preview.targetCommit, `longtable-panel: merge ${worker.id} of ${ctx.run.id} (${strategy})`);
-    if (!moved.ok) {
-      await door.apply((run) => mergeAbandoned(run, mergeId, nowIso()));
-      if (moved.reason === "moved") {
-        throw new PanelError("CONFLICT", `${moved.message}: nothing was changed — preview again and merge`);
+    const out = await moveTargetJournaled(door, {
+      repo, workerId: worker.id, target: preview.target, strategy, oldCommit: preview.targetCommit, commits: created, workerHead: preview.headCommit,
+      ...(preview.checkout ? { checkout: preview.checkout.path } : {}), reflogMessage: `longtable-panel: merge ${worker.id} of ${ctx.run.id} (${strategy})`,
+    });
+    if (!out.ok) {
+      if (out.moved.reason === "moved") {
+        throw new PanelError("CONFLICT", `${out.moved.message}: nothing was changed — preview again and merge`);
       }
-      throw new PanelError("PRECONDITION_FAILED", `git refused to update ${preview.target} in ${moved.checkout}: ${moved.message} — nothing was changed; commit or stash the local changes to those files, then merge again`);
+      throw new PanelError("PRECONDITION_FAILED", `git refused to update ${preview.target} in ${out.moved.checkout}: ${out.moved.message} — nothing was changed; commit or stash the local changes to those files, then merge again`);
     }
-    failpoint("merge:ref-moved");
-    const at = nowIso();
-    const next = await door.apply((run) => workerMerged(run, worker.id, { id: mergeId, commit, target: preview.target, previousCommit: preview.targetCommit, strategy, workerHead: preview.headCommit }, at));
+    const { mergeId, moved, run: next } = out;
     return {
       mergeId,
       commit,

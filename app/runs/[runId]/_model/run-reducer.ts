@@ -93,6 +93,13 @@ export function withDecision(list: readonly DecisionRow[], decision: NonNullable
   return [decision, ...list];
 }
 
+/** Events that change what the run's merge queue shows (queue.get is read again after them). */
+const QUEUE_EVENTS = new Set(["queue_updated", "queue_item_changed", "queue_recovered", "worker_merged", "worker_result", "worker_failed", "followup_requested"]);
+
+export function touchesQueue(e: Pick<BusEvent, "type">): boolean {
+  return QUEUE_EVENTS.has(e.type);
+}
+
 /** Events after which fields outside the event snapshot (diagnostics, cleanup notes) changed. */
 const OUTSIDE_SNAPSHOT = new Set(["preflight_failed", "shutdown_requested", "cleanup_failed", "resume_requested"]);
 

@@ -8,7 +8,7 @@ import { eventData, type BusEvent } from "@/app/_lib/live";
 import { notifyIfBackground } from "@/app/_lib/notify";
 import type { RunSummary, RunView } from "@/app/_lib/types";
 import { useTRPC } from "@/app/_trpc/client";
-import { applyEventToRun, applyEventToSummary, isEmptyStale, needsRunRefetch, staleBetween, withDecision, withMerge, type DecisionRow, type MergeRow } from "./run-reducer";
+import { applyEventToRun, applyEventToSummary, isEmptyStale, needsRunRefetch, staleBetween, touchesQueue, withDecision, withMerge, type DecisionRow, type MergeRow } from "./run-reducer";
 
 /** While the event stream is down (and only then), runs.get is read this often. */
 export const STREAM_DOWN_POLL_MS = 5_000;
@@ -48,6 +48,7 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
   const pending = useRef<BusEvent[]>([]);
   const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const queueTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const wasLiveRef = useRef(false);
 
   // A new run id starts afresh.
@@ -63,6 +64,7 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
     () => () => {
       if (flushTimer.current) clearTimeout(flushTimer.current);
       if (refetchTimer.current) clearTimeout(refetchTimer.current);
+      if (queueTimer.current) clearTimeout(queueTimer.current);
     },
     [],
   );
@@ -130,6 +132,14 @@ export function useRunStream(runId: string, options: { timeline?: boolean } = {}
       if (data?.decision) {
         const decision = data.decision;
         queryClient.setQueryData<DecisionRow[]>(trpc.runs.decisions.queryKey({ runId }), (old) => (old ? (withDecision(old, decision) as DecisionRow[]) : old));
+      }
+
+      // The merge queue (when a page shows it) is read again once a burst of its events has passed.
+      if (touchesQueue(e) && !queueTimer.current) {
+        queueTimer.current = setTimeout(() => {
+          queueTimer.current = null;
+          void queryClient.invalidateQueries({ queryKey: trpc.queue.get.queryKey({ runId }) });
+        }, 150);
       }
 
       notifyIfBackground(e, { runLabel: `Run ${runId}` });

@@ -10,6 +10,7 @@ import { useTRPC } from "@/app/_trpc/client";
 import { RunFallback } from "../../_components/run-frame";
 import { useRunStream } from "../../_model/run-stream";
 import { OverlapMatrix } from "./overlap-matrix";
+import { QueuePanel } from "./queue-panel";
 import { ReviewLink } from "./review-link";
 
 /** The run's review: pick a worker, see how the workers' changes overlap and what to merge first. */
@@ -98,6 +99,8 @@ export function RunReview({ runId }: { runId: string }) {
           </tbody>
         </table>
       </div>
+
+      {runOut.owned ? <QueuePanel runId={runId} workers={runOut.workers} targetBranch={runOut.targetBranch} /> : null}
 
       <h2>Overlap</h2>
       {overlap.isPending ? (
