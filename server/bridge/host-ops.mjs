@@ -171,15 +171,20 @@ function files(req) {
   return { ok: true };
 }
 
-/** @param {{files: {path: string, max?: number}[]}} req */
+/**
+ * Files read as data (no symlinks followed, size-capped): whole, or — with `offset` — the bytes
+ * from there on (an event stream the panel has up to `offset` already).
+ * @param {{files: {path: string, max?: number, offset?: number}[]}} req
+ */
 function read(req) {
   return {
     files: req.files.map((f) => {
       try {
-        const r = readFileNoFollowSync(abs(f.path, "path"), Math.min(f.max ?? 8 * 1024 * 1024, 64 * 1024 * 1024));
-        return { path: f.path, b64: r && !r.truncated ? r.data.toString("base64") : null };
+        const offset = Number.isInteger(f.offset) && /** @type {number} */ (f.offset) > 0 ? /** @type {number} */ (f.offset) : 0;
+        const r = readFileNoFollowSync(abs(f.path, "path"), Math.min(f.max ?? 8 * 1024 * 1024, 64 * 1024 * 1024) + offset);
+        return { path: f.path, b64: r && !r.truncated ? r.data.subarray(Math.min(offset, r.data.length)).toString("base64") : null, size: r?.size ?? null };
       } catch {
-        return { path: f.path, b64: null };
+        return { path: f.path, b64: null, size: null };
       }
     }),
   };

@@ -8,15 +8,15 @@
  * A host that cannot be reached throws HostUnreachableError; its workers keep running in tmux
  * there and are picked up again when the connection is back.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { agentSandboxProblem } from "../../agents/registry";
 import type { AgentAdapter } from "../../agents/types";
 import type { HostSettings } from "../../core/hosts";
 import type { PanelRun, PanelWorker } from "../../core/records";
 import { workTreeTopLevel } from "../git";
 import { agentEnvFile, runLayout, workerLayout } from "../layout";
-import { readFileNoFollowSync, writeFileAtomicSync } from "../safe-fs.mjs";
+import { appendFileNoFollowSync, readFileNoFollowSync, writeFileAtomicSync } from "../safe-fs.mjs";
 import type { SandboxMode } from "../sandbox";
 import { Tmux } from "../tmux";
 import { isUnreachable, type FileOp, type Leftovers, type MachineFacts, type ProvisionRequest, type WorkerTransport } from "../transport/types";
@@ -40,6 +40,14 @@ export interface SshTransportOptions {
 }
 
 const COMMIT = /^[0-9a-f]{40,64}$/;
+const localSizeOf = (path: string) => {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
+};
 const b64 = (data: string | Buffer) => Buffer.from(data).toString("base64");
 
 export class SshTransport implements WorkerTransport {
@@ -211,12 +219,27 @@ export class SshTransport implements WorkerTransport {
     this.mirror.drop((e) => e.runId === runId);
   }
 
-  /** Read the worker's result files on the host now (the tail may not have sent them yet) and bring them here. */
+  /**
+   * Read the worker's result files on the host now (the tail may not have sent them yet) and bring
+   * them here — after the rest of its event stream, so the supervisor ingests every line before it
+   * applies the result (as the tail does: it sends a result only once the stream is drained).
+   */
   async syncResult(run: PanelRun, worker: PanelWorker): Promise<void> {
     const l = workerLayout(this.host.clonePath, run.id, worker.id);
-    const { files } = await this.machine.op<{ files: { path: string; b64: string | null }[] }>("read", { files: [l.exitCodePath, l.commitPath, l.resultPath].map((path) => ({ path })) });
-    const [exit, commit, result] = files.map((f) => (f.b64 === null ? null : Buffer.from(f.b64, "base64")));
-    if (result) await this.applyRemoteResult(this.entryFor(run, worker), { exit: exit ?? null, commit: commit ?? null, result });
+    const entry = this.entryFor(run, worker);
+    const have = localSizeOf(entry.localEvents);
+    const { files } = await this.machine.op<{ files: { path: string; b64: string | null; size: number | null }[] }>("read", {
+      files: [{ path: l.exitCodePath }, { path: l.commitPath }, { path: l.resultPath }, { path: l.agentEventsPath, offset: have, max: 64 * 1024 * 1024 }],
+    });
+    const [exit, commit, result, events] = files.map((f) => (f.b64 === null ? null : Buffer.from(f.b64, "base64")));
+    if (!result) return;
+    // Appended only past what the mirror has by now (it may have caught up meanwhile): nothing doubled.
+    const now = localSizeOf(entry.localEvents);
+    if (events && have + events.length > now && now >= have) {
+      mkdirSync(dirname(entry.localEvents), { recursive: true, mode: 0o700 });
+      appendFileNoFollowSync(entry.localEvents, events.subarray(now - have));
+    }
+    await this.applyRemoteResult(entry, { exit: exit ?? null, commit: commit ?? null, result });
   }
 
   /** A finished turn: its commits into the local repository first, then its files into the local runtime folder (result.json last). */
