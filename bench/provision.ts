@@ -95,7 +95,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     { files: 10_000, mb: 20, target: 0.8, label: "10k files / 20 MB" },
     ...(opts.quick ? [] : [{ files: 10_000, mb: 200, target: 0.6, label: "10k files / 200 MB" }]),
   ];
-  const iterations = opts.quick ? 3 : 5;
+  // Quick: 3 rounds on the small repo, 2 on the 10k one; full: 5, and 3 on the 200 MB one.
   const { dir } = benchTempDir("provision");
   const serialScript = join(dir, "serial-floor.sh");
   const parallelScript = join(dir, "parallel-floor.sh");
@@ -105,6 +105,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const rows: Row[] = [];
 
   for (const size of sizes) {
+    const iterations = size.mb >= 200 ? 3 : opts.quick && size.files > 1000 ? 2 : opts.quick ? 3 : 5;
     log(`provision: generating a repo of ${size.files} files / ${size.mb} MB…`);
     const t0 = now();
     const repo = generateRepo(join(dir, `repo-${size.files}-${size.mb}`), { files: size.files, bytes: size.mb * 1024 * 1024 });

@@ -103,6 +103,16 @@ async function main(): Promise<number> {
     log("checking the app build (builds once when the sources changed; not timed)…");
     await ensureAppBuilt();
   }
+  // The commit measured: taken at the start (docs edited while a long run goes on are not in it).
+  const commit = (() => {
+    try {
+      const git = (args: string[]) => execFileSync("git", args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      // Changes to tracked files not yet committed are named: the figures are not of that commit.
+      return `${git(["rev-parse", "--short", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? " (with uncommitted changes)" : ""}`;
+    } catch {
+      return null;
+    }
+  })();
   const rows: Row[] = [];
   const errors: { bench: string; error: string }[] = [];
   const loadStart = loadavg();
@@ -135,15 +145,7 @@ async function main(): Promise<number> {
   for (const r of rows.filter((r) => r.note)) console.log(`  ${r.name}: ${r.note}`);
   console.log(`\n${rows.filter((r) => r.ok === true).length}/${rows.filter((r) => r.ok !== null).length} targets met; ${errors.length} benchmark(s) failed; ${seconds.toFixed(0)} s`);
 
-  const commit = (() => {
-    try {
-      const git = (args: string[]) => execFileSync("git", args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-      // Changes to tracked files not yet committed are named: the figures are not of that commit.
-      return `${git(["rev-parse", "--short", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? " (with uncommitted changes)" : ""}`;
-    } catch {
-      return null;
-    }
-  })();
+
   const loadEnd = loadavg();
   const report = {
     startedAt: started.toISOString(),
