@@ -322,7 +322,8 @@ function summaryLine(outcome) {
   return parts.join(" · ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 
-async function main(argv) {
+/** The finish step as a command: parse `argv`, finish, print the summary line; the exit code. (Also run by pane-view.mjs.) */
+export async function main(argv) {
   let options;
   try {
     options = parseFinishArgs(argv);
