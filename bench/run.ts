@@ -4,7 +4,7 @@
  * `npm run bench -- --quick` runs a smaller version (a few minutes once the app is built).
  * `--only provision,sse` picks benchmarks by name. Every run writes bench/results/<timestamp>.json,
  * latest.json and latest.md (git-ignored); `--publish` also writes
- * bench/results/published/<date>-<full|quick>.{json,md}, the files the README's table is pasted
+ * bench/results/published/<date>-<full|quick>[-<benchmarks>].{json,md}, the files the README's table is pasted
  * from (committed). The machine's load average at the start and the end is part of the results.
  * Not part of `npm test`.
  */
@@ -168,7 +168,8 @@ async function main(): Promise<number> {
   if (argv.includes("--publish")) {
     const published = join(dir, "published");
     mkdirSync(published, { recursive: true });
-    const name = `${started.toISOString().slice(0, 10)}-${quick ? "quick" : "full"}`;
+    // A run of some benchmarks only is named after them (it never replaces a whole run's file).
+    const name = `${started.toISOString().slice(0, 10)}-${quick ? "quick" : "full"}${only ? `-${selected.map((b) => b.name).join("-")}` : ""}`;
     writeFileSync(join(published, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(published, `${name}.md`), markdown(rows, report));
     log(`published: bench/results/published/${name}.json and .md (commit them; the README's table is pasted from the .md)`);
