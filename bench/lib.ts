@@ -252,13 +252,18 @@ export interface BenchServer {
  * The real server (bin/longtable-panel.mjs, the process that runs Next in-process) on a free
  * port, a temp data dir, a throw-away tmux socket and `codexBin`.
  */
-export async function startBenchServer(opts: { codexBin: string; repo?: string; dataDir?: string; tag: string }): Promise<BenchServer> {
+export async function startBenchServer(opts: { codexBin: string; repo?: string; dataDir?: string; tag: string; sandboxWritable?: string[]; env?: Record<string, string> }): Promise<BenchServer> {
   const { startServer, stopServer, makeE2eRepo } = await import("../e2e/support/server.ts");
   const { socket, kill } = benchTmuxSocket(opts.tag);
   const repo = opts.repo ?? makeE2eRepo();
   const removeRepo = opts.repo ? undefined : onCleanup(`rm ${repo}`, () => rmSync(repo, { recursive: true, force: true }));
   const dataDir = opts.dataDir ?? benchTempDir(`${opts.tag}-data`).dir;
-  const s = await startServer({ repo, dataDir, tmuxSocket: socket, env: { LONGTABLE_CODEX_BIN: opts.codexBin } });
+  const s = await startServer({ repo, dataDir, tmuxSocket: socket, env: {
+    LONGTABLE_CODEX_BIN: opts.codexBin,
+    // The agent stand-in lives under /tmp, which the panel's sandbox replaces by a private one.
+    LONGTABLE_SANDBOX_WRITABLE: (opts.sandboxWritable ?? [dirname(opts.codexBin)]).join(":"),
+    ...opts.env,
+  } });
   const pid = s.child.pid!;
   const stop = onCleanup(`server ${pid}`, async () => {
     await stopServer(pid);

@@ -1,44 +1,59 @@
 /**
- * The real server's footprint (bin/longtable-panel.mjs is the process that runs Next in-process),
- * one server, one run of 32 workers (fake codex):
+ * The real server's footprint (bin/longtable-panel.mjs is the process that runs Next in-process)
+ * with 128 workers (4 runs of 32, the most one run may have) and 20 browsers subscribed (each:
+ * events.onAll + events.onRun + events.onActivity of one of the runs, as the run page holds).
+ * The agent is the bench's bash stand-in (bench/agent.ts).
  *
- * memory: the workers produce activity (an agent item every second each, as JSONL) and 10
- *         browsers are subscribed (events.onAll + events.onRun + events.onActivity each); RSS from
- *         /proc/<pid>/status for 10 minutes (quick: 40 s). Targets: ≤ 400 MB, and not growing
- *         between minute 2 and minute 10 — growth ≤ 5 % of the earlier figure (GC noise) counts as
- *         flat. Quick reports 10 s → 40 s for information only: that is still the warm-up.
- * CPU:    then the workers stop producing anything (they hang, still running), 9 browsers leave,
- *         one stays subscribed; utime+stime of the server pid from /proc/<pid>/stat over 60 s
- *         (quick: 15 s) → % of one core. Target ≤ 3 %.
+ * memory: every worker writes an agent message every 4 s (32 activity rows a second in all,
+ *         fanned out to the browsers); RSS from /proc/<pid>/status for 10 minutes (quick: 40 s).
+ *         Targets: ≤ 400 MB, and not growing between minute 2 and minute 10 — growth ≤ 5 % of the
+ *         earlier figure (GC noise) counts as flat. Quick reports 10 s → 40 s for information only
+ *         (that is still the warm-up).
+ * CPU:    then the workers stop writing (they wait, still running) and all 20 browsers stay
+ *         subscribed; utime+stime of the server pid from /proc/<pid>/stat over 60 s (quick: 20 s)
+ *         → % of one core. Target ≤ 3 %.
+ * There is no floor: these are absolute figures of one process.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeFakeCodex, type FakeCodexStep } from "../test/support/fake-codex.ts";
+import { makeBenchAgent } from "./agent";
 import {
   benchTempDir, CLK_TCK, cpuTicks, log, median, now, openSse, rssBytes, sleep, startBenchServer, waitUntil, type BenchOptions, type BenchServer, type Row, type SseClient,
 } from "./lib";
 
 const ROLES = ["reviewer", "theory_critic", "methods_critic", "measurement_auditor", "editor", "ethics_reviewer", "voice_keeper", "venue_strategist"];
-const WORKERS = 32;
+const RUNS = 4;
+const PER_RUN = 32;
+const WORKERS = RUNS * PER_RUN;
+const BROWSERS = 20;
+const EVERY_S = 4;
 
 interface RunView {
   id: string;
   workers: { id: string; status: string; executionState: string; failureReason?: string }[];
 }
 
-async function launch32(server: BenchServer, prompt: string): Promise<RunView> {
-  const roles = Array.from({ length: WORKERS }, (_, i) => ROLES[i % ROLES.length]!);
-  const created = await server.call<RunView>("runs.create", { repoPath: server.repo, prompt, roles, mode: "review" }, "mutation");
-  await server.call("runs.launch", { runId: created.id }, "mutation");
-  let last: RunView | undefined;
-  try {
-    return await waitUntil(async () => {
-      last = await server.call<RunView>("runs.get", { runId: created.id });
-      return last.workers.every((w) => w.status === "running") ? last : undefined;
-    }, `${WORKERS} workers running`, 300_000, 500);
-  } catch (error) {
-    const states = (last?.workers ?? []).map((w) => `${w.id}: ${w.status}/${w.executionState}${w.failureReason ? ` (${w.failureReason})` : ""}`);
-    throw new Error(`${(error as Error).message}; ${states.filter((s) => !s.includes(": running/")).join("; ")}`);
+async function launchRuns(server: BenchServer, prompt: string): Promise<string[]> {
+  const roles = Array.from({ length: PER_RUN }, (_, i) => ROLES[i % ROLES.length]!);
+  const ids: string[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const created = await server.call<RunView>("runs.create", { repoPath: server.repo, prompt: `${prompt} (run ${r + 1} of ${RUNS})`, roles, mode: "review" }, "mutation");
+    await server.call("runs.launch", { runId: created.id }, "mutation");
+    ids.push(created.id);
   }
+  for (const id of ids) {
+    let last: RunView | undefined;
+    try {
+      await waitUntil(async () => {
+        last = await server.call<RunView>("runs.get", { runId: id });
+        return last.workers.every((w) => w.status === "running") ? last : undefined;
+      }, `${PER_RUN} workers of ${id} running`, 600_000, 500);
+    } catch (error) {
+      const states = (last?.workers ?? []).map((w) => `${w.id}: ${w.status}/${w.executionState}${w.failureReason ? ` (${w.failureReason})` : ""}`);
+      throw new Error(`${(error as Error).message}; ${states.filter((s) => !s.includes(": running/")).join("; ")}`);
+    }
+  }
+  return ids;
 }
 
 /** One browser tab: the three subscriptions the run page and the runs list hold. */
@@ -58,29 +73,22 @@ function browser(server: BenchServer, runId: string): { clients: SseClient[]; cl
 export async function run(opts: BenchOptions): Promise<Row[]> {
   const total = opts.quick ? 40 : 600;
   const early = opts.quick ? 10 : 120;
-  const cpuSeconds = opts.quick ? 15 : 60;
-  // Each worker emits an agent item every second for about `emitFor` seconds, then hangs
-  // silently: every worker starts before the memory window does, so all are quiet right after it.
-  const emitFor = total + 2;
+  const cpuSeconds = opts.quick ? 20 : 60;
   const { dir } = benchTempDir("resources");
-  const steps: FakeCodexStep[] = [];
-  for (let i = 0; i < emitFor; i++) {
-    steps.push(i % 5 === 4 ? { command: `npm test -- --shard ${i}`, output: `ok ${i}\n`.repeat(20) } : { message: `step ${i}: reading the draft, section ${i % 17}` });
-    steps.push({ sleep: 1000 });
-  }
-  steps.push({ hang: true });
-  const codexBin = await makeFakeCodex(join(dir, "codex"), { "*": steps });
+  const agent = await makeBenchAgent(join(dir, "agent"));
   log("resources: starting the server…");
-  const server = await startBenchServer({ codexBin, tag: "res" });
+  const server = await startBenchServer({ codexBin: agent.bin, tag: "res", sandboxWritable: [agent.dir] });
   const tabs: ReturnType<typeof browser>[] = [];
   try {
-    const run = await launch32(server, "Benchmark: busy workers, then idle ones.");
-    const launchedAt = now();
-    for (let i = 0; i < 10; i++) tabs.push(browser(server, run.id));
+    // Busy until the memory window ends (the bench makes the quiet file), then waiting silently.
+    const launchStart = now();
+    const runIds = await launchRuns(server, `Benchmark: busy workers, then quiet ones. [bench:busy:${EVERY_S}]`);
+    const launchSeconds = (now() - launchStart) / 1000;
+    log(`resources: ${WORKERS} workers running after ${launchSeconds.toFixed(0)} s`);
+    for (let i = 0; i < BROWSERS; i++) tabs.push(browser(server, runIds[i % RUNS]!));
     await Promise.all(tabs.flatMap((t) => t.clients.map((c) => c.opened)));
 
-    // Memory: 32 busy workers, 10 browsers.
-    log(`resources: memory — ${WORKERS} busy workers, 10 browsers; sampling RSS for ${total} s…`);
+    log(`resources: memory — ${WORKERS} busy workers, ${BROWSERS} browsers; sampling RSS for ${total} s…`);
     const t0 = now();
     const samples: { t: number; mb: number }[] = [];
     let atEarly: number | undefined;
@@ -104,22 +112,22 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     const growth = last - first;
     const minute = (sec: number) => (opts.quick ? `${sec} s` : `minute ${sec / 60}`);
 
-    // CPU: the same 32 workers once they stopped producing anything; one browser stays.
-    for (const t of tabs.splice(1)) t.close();
-    const quietAt = launchedAt + (emitFor + 3) * 1000;
+    // CPU: the same workers once they stopped writing; every browser stays subscribed.
+    writeFileSync(agent.quietFile, "");
     log(`resources: CPU — waiting until the workers are quiet, then measuring ${cpuSeconds} s…`);
-    await sleep(Math.max(0, quietAt - now()) + 2000);
+    await sleep((EVERY_S + 3) * 1000);
     const c0 = cpuTicks(server.pid);
     const w0 = now();
     await sleep(cpuSeconds * 1000);
     const c1 = cpuTicks(server.pid);
     const wall = (now() - w0) / 1000;
     const pct = ((c1 - c0) / CLK_TCK / wall) * 100;
-    const stillRunning = (await server.call<RunView>("runs.get", { runId: run.id })).workers.filter((w) => w.status === "running").length;
+    let stillRunning = 0;
+    for (const id of runIds) stillRunning += (await server.call<RunView>("runs.get", { runId: id })).workers.filter((w) => w.status === "running").length;
     return [
       {
-        name: `server RSS, ${WORKERS} busy workers + 10 browsers, after ${opts.quick ? `${total} s` : "10 min"}`, ours: last, floor: null, ratio: null, target: "≤ 400 MB", unit: "MB", ok: last <= 400,
-        note: `peak ${peak.toFixed(0)} MB; ${delivered.toLocaleString("en")} events delivered to the 10 browsers (30 SSE streams)`,
+        name: `server RSS, ${WORKERS} busy workers + ${BROWSERS} browsers, after ${opts.quick ? `${total} s` : "10 min"}`, ours: last, floor: null, ratio: null, target: "≤ 400 MB", unit: "MB", ok: last <= 400,
+        note: `peak ${peak.toFixed(0)} MB; ${delivered.toLocaleString("en")} events delivered to the ${BROWSERS} browsers (${BROWSERS * 3} SSE streams); launching the ${WORKERS} workers took ${launchSeconds.toFixed(0)} s`,
       },
       {
         // 40 s is still the server's warm-up (the first major GC comes later): quick reports it, the full run judges it.
@@ -128,8 +136,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
         note: `median RSS of the samples within ±${span} s of ${minute(early)}: ${first.toFixed(0)} MB; in the last ${2 * span} s: ${last.toFixed(0)} MB (single samples: ${(atEarly ?? NaN).toFixed(0)} MB → ${samples.at(-1)!.mb.toFixed(0)} MB)`,
       },
       {
-        name: `server CPU, ${WORKERS} workers running, nothing changing`, ours: pct, floor: null, ratio: null, target: "≤ 3 % of one core", unit: "%", ok: pct <= 3 && stillRunning === WORKERS,
-        note: `${((c1 - c0) / CLK_TCK).toFixed(2)} s CPU over ${wall.toFixed(0)} s (utime+stime of the server pid); ${stillRunning} workers running; one browser subscribed`,
+        name: `server CPU, ${WORKERS} workers running + ${BROWSERS} browsers, nothing changing`, ours: pct, floor: null, ratio: null, target: "≤ 3 % of one core", unit: "%", ok: pct <= 3 && stillRunning === WORKERS,
+        note: `${((c1 - c0) / CLK_TCK).toFixed(2)} s CPU over ${wall.toFixed(0)} s (utime+stime of the server pid); ${stillRunning} workers running; ${BROWSERS} browsers subscribed`,
       },
     ];
   } finally {

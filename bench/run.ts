@@ -1,12 +1,15 @@
 /**
  * `npm run bench` — every benchmark on generated repos in temp dirs, with real git and tmux;
  * one line per figure: name, ours, the floor measured in the same run, their ratio, the target.
- * `npm run bench -- --quick` runs a smaller version (under two minutes once the app is built).
- * `--only provision,sse` picks benchmarks by name. Results: bench/results/<timestamp>.json and
- * bench/results/latest.json. Not part of `npm test`.
+ * `npm run bench -- --quick` runs a smaller version (a few minutes once the app is built).
+ * `--only provision,sse` picks benchmarks by name. Every run writes bench/results/<timestamp>.json,
+ * latest.json and latest.md (git-ignored); `--publish` also writes
+ * bench/results/published/<date>-<full|quick>[-<benchmarks>].{json,md}, the files the README's table is pasted
+ * from (committed). The machine's load average at the start and the end is part of the results.
+ * Not part of `npm test`.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execFileSync } from "node:child_process";
@@ -68,10 +71,14 @@ function table(rows: Row[]): string {
 }
 
 /** The rows as a Markdown table (README "Performance"). */
-function markdown(rows: Row[], report: { startedAt: string; quick: boolean; commit: string | null; machine: { cpus: number; memoryGB: number; node: string } }): string {
+function markdown(rows: Row[], report: { startedAt: string; seconds: number; quick: boolean; commit: string | null; command: string; machine: { cpus: number; memoryGB: number; node: string }; load: { start: number[]; end: number[] } }): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|");
+  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(", ");
+  const met = rows.filter((r) => r.ok === true).length;
+  const judged = rows.filter((r) => r.ok !== null).length;
   const lines = [
-    `${report.quick ? "Quick" : "Full"} run of ${report.startedAt.slice(0, 10)} at ${report.commit ?? "?"}, ${report.machine.cpus} CPUs, ${report.machine.memoryGB} GB, Node ${report.machine.node}.`,
+    `${report.quick ? "Quick" : "Full"} run of ${report.startedAt.slice(0, 10)} at ${report.commit ?? "?"} (\`${report.command}\`, ${Math.round(report.seconds / 60)} min), ${report.machine.cpus} CPUs, ${report.machine.memoryGB} GB, Node ${report.machine.node}; ` +
+      `load average (1, 5, 15 min) ${la(report.load.start)} at the start, ${la(report.load.end)} at the end — ${met} of ${judged} targets met.`,
     "",
     "| benchmark | ours | floor | ratio | target | met? |",
     "|---|---:|---:|---:|---|---|",
@@ -97,8 +104,20 @@ async function main(): Promise<number> {
     log("checking the app build (builds once when the sources changed; not timed)…");
     await ensureAppBuilt();
   }
+  // The commit measured: taken at the start (docs edited while a long run goes on are not in it).
+  const commit = (() => {
+    try {
+      const git = (args: string[]) => execFileSync("git", args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      // Changes to tracked files not yet committed are named: the figures are not of that commit.
+      return `${git(["rev-parse", "--short", "HEAD"])}${git(["status", "--porcelain", "--untracked-files=no"]) ? " (with uncommitted changes)" : ""}`;
+    } catch {
+      return null;
+    }
+  })();
   const rows: Row[] = [];
   const errors: { bench: string; error: string }[] = [];
+  const loadStart = loadavg();
+  log(`load average: ${loadStart.map((x) => x.toFixed(2)).join(", ")} (${cpus().length} CPUs)`);
   const t0 = Date.now();
   for (const b of selected) {
     const mod = await b.load();
@@ -127,18 +146,15 @@ async function main(): Promise<number> {
   for (const r of rows.filter((r) => r.note)) console.log(`  ${r.name}: ${r.note}`);
   console.log(`\n${rows.filter((r) => r.ok === true).length}/${rows.filter((r) => r.ok !== null).length} targets met; ${errors.length} benchmark(s) failed; ${seconds.toFixed(0)} s`);
 
-  const commit = (() => {
-    try {
-      return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      return null;
-    }
-  })();
+
+  const loadEnd = loadavg();
   const report = {
     startedAt: started.toISOString(),
     seconds,
     quick,
+    command: `npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}`,
     commit,
+    load: { start: loadStart, end: loadEnd },
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version },
     rows,
     errors,
@@ -149,7 +165,16 @@ async function main(): Promise<number> {
   writeFileSync(join(dir, `${stamp}${quick ? "-quick" : ""}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(dir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(dir, "latest.md"), markdown(rows, report));
-  log(`results: bench/results/${stamp}${quick ? "-quick" : ""}.json, bench/results/latest.json and latest.md (the table for the README)`);
+  log(`results: bench/results/${stamp}${quick ? "-quick" : ""}.json, bench/results/latest.json and latest.md`);
+  if (argv.includes("--publish")) {
+    const published = join(dir, "published");
+    mkdirSync(published, { recursive: true });
+    // A run of some benchmarks only is named after them (it never replaces a whole run's file).
+    const name = `${started.toISOString().slice(0, 10)}-${quick ? "quick" : "full"}${only ? `-${selected.map((b) => b.name).join("-")}` : ""}`;
+    writeFileSync(join(published, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(published, `${name}.md`), markdown(rows, report));
+    log(`published: bench/results/published/${name}.json and .md (commit them; the README's table is pasted from the .md)`);
+  }
   return errors.length ? 1 : 0;
 }
 

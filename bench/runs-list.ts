@@ -1,11 +1,12 @@
 /**
- * The runs list API with 1,000 runs, 32,000 workers and 200,000 events in the database
- * (quick: 250 / 8,000 / 50,000), filled directly in one transaction with realistic records.
+ * The runs list API with 10,000 runs, 320,000 workers and 2,000,000 events in the database
+ * (quick: 1,000 / 32,000 / 200,000), filled directly in one transaction with realistic records.
  *
  * ours:  `runs.list` through the tRPC caller (createCaller + createPanel), first page (50),
  *        and the first page of one status.
  * floor: the same page's SELECT through better-sqlite3 directly (statement prepared once).
- * Also, for information (full run only): the same call over HTTP against the real server on that database.
+ * And through HTTP: the same first page from the real server on that database (bearer token,
+ * sequential GETs, as a browser's fetch would), p95 against the target; its floor is the same SELECT.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -89,7 +90,7 @@ async function measureAsync(n: number, fn: () => Promise<unknown>): Promise<numb
 }
 
 export async function run(opts: BenchOptions): Promise<Row[]> {
-  const runs = opts.quick ? 250 : 1_000;
+  const runs = opts.quick ? 1_000 : 10_000;
   const workersPerRun = 32;
   const eventsPerRun = 200;
   const iterations = opts.quick ? 200 : 1_000;
@@ -128,15 +129,15 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   }
   await closeIt();
 
-  // For information (full run only): the same page over HTTP from the real server on this database.
+  // The same page over HTTP from the real server on this database.
   let http: number[] = [];
-  if (!opts.quick) {
+  {
     try {
       const codexBin = await makeFakeCodex(join(dir, "codex"), { "*": [{ exit: 0 }] });
       const server = await startBenchServer({ codexBin, dataDir, tag: "list" });
       try {
         for (let i = 0; i < 20; i++) await server.call("runs.list", {});
-        http = await measureAsync(300, () => server.call("runs.list", {}));
+        http = await measureAsync(opts.quick ? 300 : 1000, () => server.call("runs.list", {}));
       } finally {
         await server.stop();
       }
@@ -161,11 +162,11 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     row("runs.list first page (tRPC caller)", ours, floor),
     row("runs.list status=failed page (tRPC caller)", oursStatus, floorStatus),
   ];
-  if (http.length) {
-    rows.push({
-      name: "runs.list first page over HTTP (info)", ours: median(http), floor: median(floor), ratio: median(http) / median(floor), target: "—", unit: "ms", ok: null,
-      note: `real server, bearer token, ${http.length} sequential GETs; p95 ${percentile(http, 95).toFixed(2)} ms`,
-    });
-  }
+  const hp95 = percentile(http, 95);
+  rows.push({
+    name: `runs.list first page over HTTP, p95 (${runs.toLocaleString("en")} runs)`, ours: http.length ? hp95 : null, floor: percentile(floor, 95), ratio: http.length ? hp95 / percentile(floor, 95) : null,
+    target: "p95 ≤ 20 ms", unit: "ms", ok: http.length ? hp95 <= 20 : false,
+    note: http.length ? `${size}; real server, bearer token, ${http.length} sequential GETs; p50 ${median(http).toFixed(2)} ms; floor: the SELECT's p95` : "the HTTP figure could not be measured (see the log)",
+  });
   return rows;
 }

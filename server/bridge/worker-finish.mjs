@@ -156,8 +156,12 @@ export function commitWorktree(worktree, message, gitDir) {
   /** @type {{committed: boolean, files: number, head: string | undefined, error: string | undefined, skipped: string[]}} */
   const outcome = { committed: false, files: 0, head: undefined, error: undefined, skipped: [] };
   try {
-    const status = git(["status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all", "--", ".", RUNTIME_PATHSPEC]);
-    const lines = status.split("\n").filter((line) => line.trim() !== "");
+    // v2 with --branch also says where HEAD is: when nothing changed, this is the only git process
+    // (bench: agent exit → completion event).
+    const status = git(["status", "--porcelain=v2", "--branch", "--untracked-files=all", "--ignore-submodules=all", "--", ".", RUNTIME_PATHSPEC]);
+    const lines = status.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("# "));
+    const oid = /^# branch\.oid ([0-9a-f]{40,64})$/m.exec(status);
+    if (lines.length === 0 && oid) outcome.head = oid[1];
     if (lines.length > 0) {
       // When the runtime folder is ignored (info/exclude, the normal case) `add -A .` skips it, and
       // naming it in an exclude pathspec would make git fail with "paths are ignored"; when it
@@ -185,10 +189,12 @@ export function commitWorktree(worktree, message, gitDir) {
   } catch (error) {
     outcome.error = gitErrorText(error);
   }
-  try {
-    outcome.head = git(["rev-parse", "HEAD"]).trim();
-  } catch (error) {
-    outcome.error = outcome.error ?? gitErrorText(error);
+  if (outcome.committed || !outcome.head) {
+    try {
+      outcome.head = git(["rev-parse", "HEAD"]).trim();
+    } catch (error) {
+      outcome.error = outcome.error ?? gitErrorText(error);
+    }
   }
   return outcome;
 }
@@ -319,7 +325,8 @@ function summaryLine(outcome) {
   return parts.join(" · ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }
 
-async function main(argv) {
+/** The finish step as a command: parse `argv`, finish, print the summary line; the exit code. (Also run by pane-view.mjs.) */
+export async function main(argv) {
   let options;
   try {
     options = parseFinishArgs(argv);

@@ -18,7 +18,7 @@ import { workerLayout } from "../bridge/layout";
 import type { PaneInfo } from "../bridge/tmux";
 import { sessionNameFor } from "../bridge/tmux";
 import { isUnreachable, type WorkerTransport } from "../bridge/transport/types";
-import type { PanelRun, PanelWorker } from "../core/records";
+import type { PanelEvent, PanelRun, PanelWorker } from "../core/records";
 import { applySetupExit } from "../panel/config/phase";
 import { changeRun, type ActivityRow, type RunDoor } from "../panel/door";
 import { workerFailed, workerPatched, workerResult } from "../panel/machine";
@@ -35,6 +35,24 @@ import { newTail, readChunk, type TailState } from "./tail";
 /** How often known repos are looked at for new run folders. */
 const DISCOVERY_MS = 2000;
 
+/**
+ * Every this often each running run gets a full check (its files and one `tmux list-panes`),
+ * whatever the watchers said. Between full checks a tick looks at a run only when something may
+ * have changed: a worker without a file watcher, or a pane process that is gone (a signal-0 probe,
+ * no process started). Bench: 128 idle workers cost 9 % of a core with a full check every second.
+ */
+const FULL_CHECK_MS = 5000;
+
+/** Is process `pid` still there? (signal 0: nothing is sent) */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export interface SupervisorOptions {
   pollMs?: number;
 }
@@ -50,6 +68,11 @@ export class Supervisor {
   private again = new Map<string, Promise<void>>();
   private stopped = false;
   private pollMs: number;
+  /** When each run last had a full check, and the workers that were running then. */
+  private lastFull = new Map<string, { at: number; workers: string[] }>();
+  private lastFullTick = 0;
+  /** The pane process of each running worker (`runId/workerId`), from the last pane listing. */
+  private panePids = new Map<string, number>();
 
   constructor(private panel: Panel, options: SupervisorOptions = {}) {
     this.pollMs = options.pollMs ?? 1000;
@@ -98,12 +121,28 @@ export class Supervisor {
     const running = this.runningRunIds();
     const runIds = running.filter((id) => findRun(this.panel, id)?.owned);
     this.pruneWatchers(new Set(runIds));
+    for (const id of this.lastFull.keys()) if (!runIds.includes(id)) this.lastFull.delete(id);
     await Promise.all(running.filter((id) => !runIds.includes(id)).map((id) => this.checkForeignRun(id)));
-    if (runIds.length === 0) return;
+    // Full checks of all runs in the same tick: one `tmux list-panes` serves them all.
+    const full = Date.now() - this.lastFullTick >= FULL_CHECK_MS;
+    if (full) this.lastFullTick = Date.now();
+    const due = runIds.filter((id) => full || this.due(id));
+    if (due.length === 0) return;
     const takenAt = Date.now();
     // One pane list for all the runs on this machine; workers elsewhere are listed per machine when checked.
     const panes = await localTransport(this.panel).tmux.listPanes();
-    await Promise.all(runIds.map((id) => this.checkRun(id, { panes, takenAt })));
+    await Promise.all(due.map((id) => this.checkRun(id, { panes, takenAt })));
+  }
+
+  /** Between full checks, does this tick have to look at the run? (see FULL_CHECK_MS) */
+  private due(runId: string): boolean {
+    const last = this.lastFull.get(runId);
+    if (!last) return true;
+    return last.workers.some((id) => {
+      const key = `${runId}/${id}`;
+      const pid = this.panePids.get(key);
+      return !this.watchers.has(key) || pid === undefined || !alive(pid);
+    });
   }
 
   /**
@@ -133,14 +172,21 @@ export class Supervisor {
       for (const worker of running) {
         transportFor(this.panel, worker).watch(door.current, worker);
         this.watchWorker(door.current, worker);
-        await this.ingestActivity(door, worker.id);
-        // Setup ended (ARCHITECTURE.md §10): passed, or the worker failed before its agent started.
-        await applySetupExit(door, worker.id);
       }
-      // Results first: a written result needs no pane check, so no tmux call on that path.
-      const unfinished: string[] = [];
-      for (const worker of running) if (!(await this.applyResult(door, worker.id))) unfinished.push(worker.id);
-      if (unfinished.length > 0) {
+      await this.ingestActivity(door, running.map((w) => w.id));
+      // Setup ended (ARCHITECTURE.md §10): passed, or the worker failed before its agent started.
+      for (const worker of running) await applySetupExit(door, worker.id);
+      // Results first: a written result needs no pane check, so no tmux call on that path. The
+      // results found together are committed together (one run.json write, one event batch).
+      const unfinished = await this.applyResults(door, running.map((w) => w.id));
+      // Panes: on a tick's check, or when a worker's pane process is unknown or gone; a check
+      // prompted by a watcher (new agent output, a result) starts no tmux process otherwise.
+      // (Only panes on this machine have a known process: a worker elsewhere is always listed.)
+      const panesNeeded = !!snapshot || unfinished.some((id) => {
+        const pid = this.panePids.get(`${runId}/${id}`);
+        return pid === undefined || !alive(pid);
+      });
+      if (unfinished.length > 0 && panesNeeded) {
         // A snapshot older than a launch that happened while we waited for the lock is stale.
         const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
         const lists = new Map<WorkerTransport, PaneInfo[] | undefined>();
@@ -152,6 +198,9 @@ export class Supervisor {
           if (panes) await this.checkPane(door, id, panes, transport);
         }
       }
+      const still = door.current.workers.filter((x) => x.status === "running").map((x) => x.id);
+      for (const w of running) if (!still.includes(w.id)) this.panePids.delete(`${runId}/${w.id}`);
+      if (snapshot) this.lastFull.set(runId, { at: Date.now(), workers: still });
       await writeAggregateIfDone(door.current);
     })
       .catch((error) => console.warn(`[longtable-panel] supervisor: run ${runId}: ${(error as Error).message}`))
@@ -173,20 +222,39 @@ export class Supervisor {
 
   /** Apply the worker's result when the finish step wrote it; true when it did (or the worker no longer runs). */
   private async applyResult(door: RunDoor, workerId: string): Promise<boolean> {
-    const worker = door.current.workers.find((x) => x.id === workerId)!;
-    if (worker.status !== "running") return true;
-    if (!finishStepRan(worker)) return false;
-    // The finish step runs after the agent exited: its event stream is final now. Read the rest of
-    // it first (the agent may have written more since this check read it), so no step is lost.
-    await this.ingestActivity(door, workerId);
-    const result = readResult(worker);
-    if (!result) return false;
+    return (await this.applyResults(door, [workerId])).length === 0;
+  }
+
+  /**
+   * Apply the results the finish step wrote for `workerIds`, all in one commit; returns the ids
+   * of the workers still running without a result.
+   */
+  private async applyResults(door: RunDoor, workerIds: readonly string[]): Promise<string[]> {
+    const ready: { id: string; result: NonNullable<ReturnType<typeof readResult>>; commit: string | undefined }[] = [];
+    const unfinished: string[] = [];
+    for (const id of workerIds) {
+      const worker = door.current.workers.find((x) => x.id === id)!;
+      if (worker.status !== "running") continue;
+      const result = finishStepRan(worker) ? readResult(worker) : undefined;
+      if (result) ready.push({ id, result, commit: readCommit(worker) });
+      else unfinished.push(id);
+    }
+    if (ready.length === 0) return unfinished;
     // The finish step runs after the agent's output was written in full: take the rest of it now,
-    // before the worker stops being "running" (which ends its ingestion).
-    await this.ingestActivity(door, workerId);
-    const commit = readCommit(worker);
-    await door.apply((run) => workerResult(run, workerId, result, commit, new Date().toISOString()), writeAggregateIfDone);
-    return true;
+    // before the workers stop being "running" (which ends their ingestion).
+    await this.ingestActivity(door, ready.map((r) => r.id));
+    const now = new Date().toISOString();
+    await door.apply((run) => {
+      let next = run;
+      const events: PanelEvent[] = [];
+      for (const r of ready) {
+        const t = workerResult(next, r.id, r.result, r.commit, now);
+        next = t.run;
+        events.push(...t.events);
+      }
+      return { run: next, events };
+    }, writeAggregateIfDone);
+    return unfinished;
   }
 
   /** The panes on `transport`'s machine; undefined when it cannot be reached. */
@@ -205,7 +273,10 @@ export class Supervisor {
     if (worker.status !== "running") return;
     const session = sessionNameFor(door.current.id);
     const pane = panes.find((p) => p.paneId === worker.runtime?.paneId && p.session === session) ?? panes.find((p) => p.session === session && p.window === workerId);
-    if (pane && !pane.dead) return;
+    if (pane && !pane.dead) {
+      if (pane.pid !== undefined && transport.kind === "local") this.panePids.set(`${door.current.id}/${workerId}`, pane.pid);
+      return;
+    }
     // Re-check: the launcher writes the result before its pane dies (a worker elsewhere: bring it here first).
     try {
       await transport.syncResult(door.current, worker);
@@ -220,13 +291,30 @@ export class Supervisor {
     await door.apply((run) => workerFailed(run, workerId, "running", reason, new Date().toISOString(), undefined));
   }
 
-  /** Ingest everything the agent has written so far (in bounded chunks), before any result is applied. */
-  private async ingestActivity(door: RunDoor, workerId: string): Promise<void> {
-    for (let i = 0; i < 256 && (await this.ingestChunk(door, workerId)); i++);
+  /**
+   * Ingest everything the agents of `workerIds` have written so far (in bounded chunks), before
+   * any result is applied: the chunks read together are committed together.
+   */
+  private async ingestActivity(door: RunDoor, workerIds: readonly string[]): Promise<void> {
+    let pending = [...workerIds];
+    for (let i = 0; i < 256 && pending.length > 0; i++) {
+      const now = new Date().toISOString();
+      const rows: ActivityRow[] = [];
+      const patches = new Map<string, Partial<PanelWorker>>();
+      const more = await Promise.all(pending.map((id) => this.readChunkOf(door, id, now, rows, patches)));
+      if (rows.length > 0 || patches.size > 0) {
+        await door.apply((run) => {
+          let next = run;
+          for (const [id, patch] of patches) next = workerPatched(next, id, patch, now).run;
+          return { run: next, events: [], activity: rows };
+        });
+      }
+      pending = pending.filter((_, k) => more[k]);
+    }
   }
 
-  /** One chunk of the agent's event stream; true when more is waiting. */
-  private async ingestChunk(door: RunDoor, workerId: string): Promise<boolean> {
+  /** The next chunk of one agent's event stream, as activity rows and a worker patch; true when more is waiting. */
+  private async readChunkOf(door: RunDoor, workerId: string, now: string, rows: ActivityRow[], patches: Map<string, Partial<PanelWorker>>): Promise<boolean> {
     const worker = door.current.workers.find((x) => x.id === workerId)!;
     const attempt = Math.max(1, worker.attempt ?? 1);
     const file = workerLayout(door.current.workingDirectory, door.current.id, workerId, worker.runtimeLayout).agentEventsPath;
@@ -238,8 +326,6 @@ export class Supervisor {
     const agent = agentFor(worker.agent);
     let parse = this.parsers.get(key);
     if (!parse) this.parsers.set(key, (parse = agent.parser()));
-    const now = new Date().toISOString();
-    const rows: ActivityRow[] = [];
     const patch: Partial<PanelWorker> = {};
     for (const { no, text } of chunk.lines) {
       if (!text.trim()) continue;
@@ -250,9 +336,7 @@ export class Supervisor {
     }
     if (patch.threadId === worker.threadId) delete patch.threadId;
     if (patch.usage && JSON.stringify(patch.usage) === JSON.stringify(worker.usage)) delete patch.usage;
-    if (rows.length > 0 || Object.keys(patch).length > 0) {
-      await door.apply((run) => ({ ...(Object.keys(patch).length ? workerPatched(run, workerId, patch, now) : { run, events: [] }), activity: rows }));
-    }
+    if (Object.keys(patch).length > 0) patches.set(workerId, patch);
     return chunk.more;
   }
 

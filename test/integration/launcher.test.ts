@@ -77,6 +77,9 @@ describe("launch.sh (integration, real git, fake codex)", () => {
 
     const run = await runLauncher(f.paths.launcherPath);
     expect(run.code, run.stderr).toBe(0);
+    // The agent ended on its own: the pane view, already running, did the finish step.
+    expect(readFileSync(f.paths.logPath, "utf8")).toContain("finish step done in the pane view");
+    expect(run.stdout).toMatch(/result: completed · /);
 
     // result.json: exactly the result fields, the agent's own role/label (the supervisor
     // fails a mismatch), extra keys gone.
@@ -299,6 +302,8 @@ describe("launch.sh (integration, real git, fake codex)", () => {
     expect(readJson<{ exitCode: number }>(f.paths.exitCodePath).exitCode).toBe(130);
     expect(trackedFiles(f)).toContain("wip.txt");
     expect(readFileSync(f.paths.logPath, "utf8")).toMatch(/agent exited with code 130 \(SIGINT\)$/m);
+    // A signal: the launcher runs the finish step itself (the pane view is told "cold").
+    expect(readFileSync(f.paths.logPath, "utf8")).not.toContain("finish step done in the pane view");
   });
 
   it("a missing codex binary or task file is reported in the result, without running anything", async () => {
@@ -325,7 +330,9 @@ describe("launch.sh (integration, real git, fake codex)", () => {
     f.writeLauncher({ paneViewScript: crashingView });
     const run = await runLauncher(f.paths.launcherPath);
     expect(run.code, run.stderr).toBe(0);
+    // The view that would have done the finish step died: the launcher did it.
     expect(resultOf(f)).toMatchObject({ status: "completed", summary: "done" });
+    expect(readFileSync(f.paths.logPath, "utf8")).not.toContain("finish step done in the pane view");
     expect(readJsonLines(f.paths.agentEventsPath).at(-1)).toMatchObject({ type: "turn.completed" });
 
     f.writeLauncher({ paneViewScript: join(f.repo, "no-such-view.mjs") });

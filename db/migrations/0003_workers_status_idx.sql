@@ -1,0 +1,1 @@
+CREATE INDEX `workers_status_idx` ON `workers` (`status`,`run_id`);
