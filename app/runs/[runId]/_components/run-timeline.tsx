@@ -3,22 +3,39 @@ import { humanize } from "@/app/_lib/enums";
 import { clockTime } from "@/app/_lib/format-extra";
 import type { BusEvent } from "@/app/_lib/live";
 import type { PanelWorker } from "@/app/_lib/types";
+import type { EventType } from "@/server/core/enums";
 import { ReasonList } from "./reason-list";
 
-const TONE: Record<string, string> = {
+type Tone = "neutral" | "progress" | "ok" | "bad" | "stop" | "decision";
+
+/** A colour for every event type (a new type fails to compile until it has one). */
+const TONE: Record<EventType, Tone> = {
   run_created: "neutral",
+  preflight_failed: "bad",
   worktree_provisioned: "progress",
   worker_launched: "progress",
   worker_result: "ok",
   worker_failed: "bad",
-  preflight_failed: "bad",
-  cleanup_failed: "bad",
   stop_requested: "stop",
-  worker_stopped: "stop",
-  shutdown_requested: "stop",
   resume_requested: "progress",
+  shutdown_requested: "stop",
+  cleanup_failed: "bad",
+  worker_stopped: "stop",
+  worker_merged: "ok",
+  worker_discarded: "stop",
+  worker_cleaned_up: "neutral",
+  followup_requested: "progress",
   decision_recorded: "decision",
   run_status_changed: "neutral",
+  merge_recovered: "decision",
+  config_approval_needed: "decision",
+  workspace_prepared: "progress",
+  setup_finished: "progress",
+  teardown_finished: "neutral",
+  teardown_failed: "bad",
+  queue_updated: "neutral",
+  queue_item_changed: "progress",
+  queue_recovered: "decision",
 };
 
 /** The run's lifecycle events in order (oldest first), each with its seq in `data-seq`. */
@@ -34,7 +51,7 @@ export function RunTimeline({ events, workers }: { events: BusEvent[]; workers: 
   return (
     <ol className="timeline" data-testid="timeline" aria-label="Run lifecycle events, oldest first">
       {events.map((e) => (
-        <li key={e.seq} className={`timeline-row tone-${TONE[e.type] ?? "neutral"}`} data-testid="timeline-row" data-seq={e.seq} data-event-id={e.id} data-type={e.type}>
+        <li key={e.seq} className={`timeline-row tone-${TONE[e.type as EventType] ?? "neutral"}`} data-testid="timeline-row" data-seq={e.seq} data-event-id={e.id} data-type={e.type}>
           <time className="timeline-time" dateTime={e.createdAt} title={e.createdAt}>
             {clockTime(e.createdAt)}
           </time>
