@@ -122,6 +122,10 @@ describe("repository config: setup, copied files, ports, approval", () => {
 
     // Clean-up refuses a worktree with an ignored file the agent made (not the copied or set-up ones), before any teardown.
     const theory = run.workers[1]!;
+    // The discard preview counts the same way: the agent's notes.log is a loss; .env, .env.local and .setup-marker are not.
+    const preview = await api.workers.discardPreview({ runId: created.id, workerId: theory.id });
+    expect(preview).toMatchObject({ ignoredFiles: 1, ignoredPaths: ["notes.log"], launchMadeFiles: 3, wouldLose: { ignoredFiles: 1 } });
+    expect((await api.workers.discardPreview({ runId: created.id, workerId: run.workers[0]!.id })).wouldLose).toEqual({ commits: 0, uncommittedFiles: 0, ignoredFiles: 0 });
     const kept = await expectCode(api.workers.cleanup({ runId: created.id, workerId: theory.id }), "PRECONDITION_FAILED");
     expect(kept.message).toMatch(/1 ignored file\(s\) or folder\(s\) \(notes\.log\)/);
     expect(existsSync(teardownLog)).toBe(false);

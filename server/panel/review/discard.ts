@@ -42,9 +42,15 @@ export interface DiscardPreview {
   /** Files with uncommitted changes in the worktree (up to 200 listed). */
   uncommittedFiles: number;
   uncommittedPaths: string[];
-  /** Ignored files and folders in the worktree (folders counted once, as `dir/`; up to 200 listed). */
+  /**
+   * Ignored files and folders in the worktree that only it has (folders counted once, as `dir/`;
+   * up to 200 listed): an agent's outputs. What the launches made — files copied from the leader,
+   * what setup added (ARCHITECTURE.md §10) — is counted apart, in `launchMadeFiles`: a launch
+   * makes it again, so it is no loss.
+   */
   ignoredFiles: number;
   ignoredPaths: string[];
+  launchMadeFiles: number;
   /** What discarding with this deleteBranch would lose for good (commits only when the branch is deleted). */
   wouldLose: { commits: number; uncommittedFiles: number; ignoredFiles: number };
   deleteBranch: boolean;
@@ -67,6 +73,8 @@ async function buildDiscardPreview(panel: Panel, ctx: WorkerContext, deleteBranc
     worker.host ? Promise.resolve(elsewhere?.ignored ?? []) : head.worktree ? ignoredPaths(head.worktree.workTree, head.worktree) : Promise.resolve([] as string[]),
     ref ? gitBuffer(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", ref]).then((r) => r.code === 0) : Promise.resolve(false),
   ]);
+  const made = worker.host ? new Set<string>() : launchIgnored(ctx.run, worker);
+  const lost = ignored.filter((p) => !made.has(p));
   const reasons: string[] = [];
   if (ACTIVE.has(worker.status)) reasons.push(`${worker.label} is ${worker.status}: stop the run first`);
   return {
@@ -82,9 +90,10 @@ async function buildDiscardPreview(panel: Panel, ctx: WorkerContext, deleteBranc
     commitList: commitList.reverse(),
     uncommittedFiles: dirty.length,
     uncommittedPaths: dirty.slice(0, 200),
-    ignoredFiles: ignored.length,
-    ignoredPaths: ignored.slice(0, 200),
-    wouldLose: { commits: deleteBranch && branchExists ? commits : 0, uncommittedFiles: dirty.length, ignoredFiles: ignored.length },
+    ignoredFiles: lost.length,
+    ignoredPaths: lost.slice(0, 200),
+    launchMadeFiles: ignored.length - lost.length,
+    wouldLose: { commits: deleteBranch && branchExists ? commits : 0, uncommittedFiles: dirty.length, ignoredFiles: lost.length },
     deleteBranch,
     ...(worker.merged ? { merged: worker.merged } : {}),
     workerStatus: worker.status,

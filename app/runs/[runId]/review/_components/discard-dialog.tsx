@@ -118,6 +118,12 @@ export function DiscardButton({ runId, worker }: { runId: string; worker: PanelW
                 </ul>
               </div>
             ) : null}
+            {p.launchMadeFiles > 0 ? (
+              <p className="muted" data-testid="discard-launch-made" data-count={p.launchMadeFiles}>
+                {p.launchMadeFiles} ignored {p.launchMadeFiles === 1 ? "entry" : "entries"} the launch made (files copied from your checkout, what setup added) go too;
+                a new launch makes them again.
+              </p>
+            ) : null}
             <label className="rv-check">
               <input type="checkbox" checked={deleteBranch} onChange={(e) => setDeleteBranch(e.target.checked)} data-testid="discard-delete-branch" disabled={!p.branchExists} /> Also delete
               the branch <code>{p.branch}</code>
