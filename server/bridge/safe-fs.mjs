@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 export class UnsafeFileError extends Error {
   /** @param {string} path @param {string} why */
@@ -32,14 +32,16 @@ function explain(error, path) {
 }
 
 /**
- * Opens `path` without following a symlink and checks it is a regular file.
+ * Opens `path` without following a symlink, without blocking, and checks it is a regular file.
  * @param {string} path @param {number} flags @param {number} [mode]
  * @returns {number} the file descriptor
  */
 export function openRegular(path, flags, mode = 0o644) {
   let fd;
   try {
-    fd = openSync(path, flags | O_NOFOLLOW, mode);
+    // O_NONBLOCK: a FIFO the agent put there opens at once (and is refused below) instead of
+    // blocking the finish step forever; on a regular file it changes nothing.
+    fd = openSync(path, flags | O_NOFOLLOW | O_NONBLOCK, mode);
   } catch (error) {
     throw explain(error, path);
   }

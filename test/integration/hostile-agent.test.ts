@@ -3,7 +3,7 @@
  * throw-away socket, the panel's bubblewrap sandbox. The agent writes only inside its worktree
  * (and, to show the sandbox holds, tries once to write outside it), and tries to get the panel's
  * unsandboxed steps to run its code or write through its links (ARCHITECTURE.md §6). Afterwards:
- * no marker exists, the outside file is byte-identical, the user's .env is intact, the worker was
+ * no marker exists (its HOME's git filter did not run in the finish step), the outside file is byte-identical, the user's .env is intact, the worker was
  * not completed before its agent exited, and only the reviewed head can be merged.
  */
 import { execFileSync } from "node:child_process";
@@ -26,10 +26,16 @@ afterEach(async () => {
   dirs.splice(0).forEach(removeDir);
 });
 
-/** The hostile agent as the panel's codex binary, in the harness's own folder (visible in the sandbox). */
+/**
+ * The hostile agent as the panel's codex binary, in the harness's own folder (visible in the
+ * sandbox). The wrapper first writes a line to every descriptor it inherited past stderr: the
+ * pane view's pipe must not be one of them.
+ */
 function hostileBin(dir: string): string {
   const bin = join(dir, "hostile-codex");
-  writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(HOSTILE)} "$@"\n`, { mode: 0o755 });
+  // The descriptors are listed first (a redirection in the loop makes bash save one of its own).
+  const inject = `for p in /proc/$$/fd/*; do fd=\${p##*/}; if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then printf 'INJECTED-INTO-THE-PANE fd=%s\\n' "$fd" >&"$fd" 2>/dev/null; fi; done`;
+  writeFileSync(bin, `#!/bin/bash\n${inject}\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(HOSTILE)} "$@"\n`, { mode: 0o755 });
   return bin;
 }
 
@@ -73,12 +79,16 @@ describe("a hostile agent in its worktree", () => {
     // Every attempt happened (the agent reports each), and the one write outside was refused.
     const events = readFileSync(join(done.runDirectory, "workers", w.id, "agent-events.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { item?: { type?: string; what?: string; ok?: boolean } });
     const attempts = Object.fromEntries(events.filter((e) => e.item?.type === "attempt").map((e) => [e.item!.what!, e.item!.ok]));
-    expect(attempts).toMatchObject({ "launcher-rewrite": true, hooks: true, "git-file-redirect": true, "nested-repo": true, "forged-result": true, "gitignore-env": true, "escape-write": false, "write-last-message": false });
+    expect(attempts).toMatchObject({ "launcher-rewrite": true, hooks: true, "git-file-redirect": true, "nested-repo": true, "forged-result": true, "gitignore-env": true, "escape-write": false, "write-last-message": false, "home-git-config": true });
 
     // Nothing it planted ran, nothing was written through its links, nothing escaped.
     expect(readdirSync(markers)).toEqual([]);
     expect(sha(readFileSync(victim))).toBe(victimHash);
     expect(existsSync(escape)).toBe(false);
+    // Its lines reached no descriptor of the pane view (only the launcher's own lines and the events are shown).
+    const pane = (await api.workers.terminal({ runId: run.id, workerId: w.id })).text ?? "";
+    expect(pane).toContain(`${w.id} finished`);
+    expect(pane).not.toContain("INJECTED-INTO-THE-PANE");
     // The final message was a symlink: refused, so the worker failed instead of taking it.
     expect(w.status).toBe("failed");
     expect(w.error).toMatch(/symbolic link/);

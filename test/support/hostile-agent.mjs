@@ -11,7 +11,9 @@
  *     config sets core.fsmonitor and hooksPath to commands that touch markers;
  *   - makes a nested repository with the same config (a would-be submodule);
  *   - forges a completed result in the CLI's place, then waits for a gate before its real work;
- *   - empties .gitignore and writes .env (to be merged over the user's ignored .env).
+ *   - empties .gitignore and writes .env (to be merged over the user's ignored .env);
+ *   - writes a git config with a clean filter into its private HOME.
+ * (Its wrapper, made by the test, first writes a line to every inherited descriptor past stderr.)
  *
  * Instructions come from its prompt (stdin), as lines `NAME=value`: MARKERS (a folder for
  * markers), VICTIM (an outside file), GATE (a file to wait for), ESCAPE (an outside path to try
@@ -106,6 +108,15 @@ if (resumeAt < 0) {
     emit({ type: "item.completed", item: { id: "waiting", type: "agent_message", text: "waiting at the gate" } });
     for (let i = 0; i < 2400 && !existsSync(gate); i++) execFileSync("sleep", ["0.05"]);
   }
+  // Its private HOME is writable: a global git config whose filter would run in any git that
+  // reads this HOME and adds a file (the finish step's `git add -A`, if it got the agent's env).
+  attempt("home-git-config", () => {
+    const home = process.env.HOME;
+    if (!home || !existsSync(home)) throw new Error("no HOME of its own");
+    writeFileSync(join(home, ".gitconfig"), `[filter "evil"]\n\tclean = "${marker("home-filter-ran")}; cat"\n\trequired = true\n`);
+    mkdirSync(join(home, ".config", "git"), { recursive: true });
+    writeFileSync(join(home, ".config", "git", "attributes"), "* filter=evil\n");
+  });
   writeFileSync(join(wt, "work.txt"), "the real work\n");
 }
 // The final message, written through whatever the agent left at the -o path (a symlink to the
