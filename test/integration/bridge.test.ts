@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { sandboxStatus } from "@/server/bridge/sandbox";
 import { sessionNameFor } from "@/server/bridge/tmux";
+import { PREFLIGHT_HELP } from "@/server/panel/lifecycle/preflight-help";
 import { bridgeHarness, gitIn, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { waitFor } from "../support/wait";
 
@@ -225,6 +227,26 @@ describe("worker bridge with real git and tmux", () => {
     expect(existsSync(join(run.runDirectory, "worktrees"))).toBe(false);
     expect(gitIn(repo, "branch", "--list")).toBe(branchesBefore);
     expect(readFileSync(run.eventLogPath, "utf8")).toContain('"preflight_failed"');
+  });
+
+  it("refuses an agent binary the sandbox hides (under /tmp, outside every folder bound back in), saying what to do", async () => {
+    h = await bridgeHarness({});
+    const { api, repo, panel } = h;
+    const status = await sandboxStatus("auto", true);
+    expect(status.active, `the panel's sandbox must work here (${status.reason ?? ""})`).toBe(true);
+    // The harness's fake codex, copied to a /tmp folder the sandbox does not bind back in.
+    const hidden = mkdtempSync(join("/tmp", "ltp-hidden-bin-"));
+    onTestFinished(() => rmSync(hidden, { recursive: true, force: true }));
+    const bin = join(hidden, "codex");
+    copyFileSync(panel.config.agentBins.codex!, bin);
+    chmodSync(bin, 0o755);
+    panel.config.agentBins.codex = bin;
+    const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer"], mode: "review" });
+    const run = await api.runs.launch({ runId: created.id });
+    expect(run.bridgeStatus).toBe("preflight_failed");
+    expect(run.diagnostics).toContain("codex:hidden-by-sandbox");
+    expect(PREFLIGHT_HELP["codex:hidden-by-sandbox"]).toMatch(/outside \/tmp/);
+    expect(existsSync(join(run.runDirectory, "worktrees"))).toBe(false);
   });
 
   it("passes prompts, labels and briefs with shell characters literally and executes nothing", async () => {

@@ -3,7 +3,7 @@
  * the leader's repository, in windows on the panel's tmux socket. Their runtime files are where
  * the panel reads them, so bringing a result back is a no-op.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { agentSandboxProblem } from "../../agents/registry";
 import type { AgentAdapter } from "../../agents/types";
 import type { PanelRun, PanelWorker } from "../../core/records";
@@ -23,6 +23,24 @@ export interface LocalTransportConfig {
   dataDir: string;
   sandboxWritable: readonly string[];
   tmux: Tmux;
+}
+
+/** Is `bin` (its real path) under /tmp, which the panel's sandbox replaces with an empty one, and in no folder bound back in? */
+function hiddenBySandbox(bin: string, writable: readonly string[]): boolean {
+  let real: string;
+  try {
+    real = realpathSync(bin);
+  } catch {
+    return false;
+  }
+  const under = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+  return under(real, "/tmp") && !writable.some((w) => {
+    try {
+      return under(real, realpathSync(w));
+    } catch {
+      return false;
+    }
+  });
 }
 
 export class LocalTransport implements WorkerTransport {
@@ -54,8 +72,12 @@ export class LocalTransport implements WorkerTransport {
       this.sandbox(sandboxMode).then((s) => (s.active ? undefined : sandboxMode === "bwrap" ? "sandbox:unavailable" : "sandbox:inactive"), () => "sandbox:unavailable"),
     ]);
     const failures = [tmuxFailure, gitFailure, sandboxFailure].filter((f): f is string => f !== undefined && f !== "sandbox:inactive");
+    const writable = this.config.sandboxWritable;
     for (const agent of agents) {
-      if (!resolveExecutable(bins[agent.id] || agent.binSetting.fallback)) failures.push(`${agent.id}:unavailable`);
+      const bin = resolveExecutable(bins[agent.id] || agent.binSetting.fallback);
+      if (!bin) failures.push(`${agent.id}:unavailable`);
+      // The sandbox gives the agent a private /tmp: a binary there (not in a folder bound back in) cannot start.
+      else if (sandboxFailure === undefined && hiddenBySandbox(bin, writable)) failures.push(`${agent.id}:hidden-by-sandbox`);
       // An agent without a sandbox of its own runs only inside the panel's (server/agents/README.md).
       if (sandboxFailure === "sandbox:inactive" && agentSandboxProblem(agent, false)) failures.push(`${agent.id}:sandbox-required`);
     }

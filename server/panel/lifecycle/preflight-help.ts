@@ -14,6 +14,12 @@ export const PREFLIGHT_HELP: Record<string, string> = {
     "Claude Code has no sandbox of its own and runs only inside the panel's (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing. Members played by codex can run without it",
   "command:sandbox-required":
     "the command agent runs only inside the panel's sandbox (bubblewrap), which is off or not available here: install bubblewrap (apt-get install -y bubblewrap) and unset LONGTABLE_SANDBOX=off; the Doctor page says what is missing",
+  "codex:hidden-by-sandbox":
+    "the codex binary is under /tmp, which the agents' sandbox replaces with a private, empty /tmp, so it cannot start there: install codex outside /tmp (npm install -g @openai/codex), or point LONGTABLE_CODEX_BIN at a copy outside /tmp",
+  "claude:hidden-by-sandbox":
+    "the Claude Code binary is under /tmp, which the agents' sandbox replaces with a private, empty /tmp, so it cannot start there: install it outside /tmp (npm install -g @anthropic-ai/claude-code), or point LONGTABLE_CLAUDE_BIN at a copy outside /tmp",
+  "command:hidden-by-sandbox":
+    "the command agent is under /tmp, which the agents' sandbox replaces with a private, empty /tmp, so it cannot start there: move it outside /tmp and point LONGTABLE_COMMAND_AGENT_BIN at it",
   "host:unreachable": "a worker host cannot be reached over SSH: open Hosts and run its check (ssh must log in without a prompt)",
   "host:node-unavailable": "node did not run on a worker host (it runs the finish step there): install node 20+ there, or set the host's node binary",
   "host:tmux-unavailable": "tmux is missing or cannot start on a worker host: install it there (apt-get install tmux)",
