@@ -136,7 +136,8 @@ export class SshTransport implements WorkerTransport {
   async facts(): Promise<MachineFacts> {
     const info = await this.machine.facts();
     const wanted = this.host.sandboxWritable;
-    const present = wanted.length === 0 ? [] : (await this.conn.exec(["sh", "-c", 'for d; do [ -d "$d" ] && printf "%s\\n" "$d"; done; true', "sh", ...wanted])).stdout.toString("utf8").split("\n").filter(Boolean);
+    // The existing ones, each as its real path there (a symlink into a hidden folder is judged by where it goes).
+    const present = wanted.length === 0 ? [] : (await this.conn.exec(["sh", "-c", 'for d; do [ -d "$d" ] && (cd -- "$d" 2>/dev/null && pwd -P); done; true', "sh", ...wanted])).stdout.toString("utf8").split("\n").filter((l) => l.startsWith("/"));
     const env = { ...info.vars, HOME: info.home, PATH: info.path } as unknown as NodeJS.ProcessEnv;
     for (const [k, v] of [["LANG", info.lang], ["LC_ALL", info.lcAll], ["TERM", info.term ?? process.env.TERM]] as const) if (v) env[k] = v;
     return {
@@ -144,8 +145,9 @@ export class SshTransport implements WorkerTransport {
       finishScript: join(info.scriptsDir, "server", "bridge", "worker-finish.mjs"),
       paneViewScript: join(info.scriptsDir, "server", "bridge", "pane-view.mjs"),
       envFile: (runId, workerId) => agentEnvFile(info.panelDir, runId, workerId),
-      hidden: [info.panelDir],
-      writable: wanted.filter((d) => present.includes(d)),
+      hidden: [info.panelDir, ...info.systemHide],
+      masked: info.systemMask,
+      writable: [...new Set(present)],
       env,
     };
   }
