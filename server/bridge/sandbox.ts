@@ -77,7 +77,7 @@ const depth = (p: string) => posix.normalize(p).split("/").filter(Boolean).lengt
  */
 export function writableConflict(writable: string, guarded: ReadonlyArray<{ path: string; what: string }>): string | undefined {
   for (const g of guarded) {
-    const how = inside(writable, g.path) ? "contains" : inside(g.path, writable) ? "is inside" : undefined;
+    const how = relative(writable, g.path) === "" ? "is" : inside(writable, g.path) ? "contains" : inside(g.path, writable) ? "is inside" : undefined;
     if (how) {
       return `the extra writable sandbox folder ${writable} ${how} ${g.path} (${g.what}), which agents must neither see nor change: ` +
         "remove it from LONGTABLE_SANDBOX_WRITABLE (or the host's sandboxWritable) and name a folder that neither contains nor sits inside it, e.g. a build cache folder beside it";
