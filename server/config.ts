@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { realOrSame, SYSTEM_HIDDEN_DIRS, SYSTEM_SOCKETS, writableConflict } from "./bridge/sandbox";
 import type { AgentId } from "./core/enums";
 
 function sandboxMode(env: NodeJS.ProcessEnv): PanelConfig["sandbox"] {
@@ -45,12 +46,33 @@ export interface PanelConfig {
   viewerToken?: string;
 }
 
+/**
+ * LONGTABLE_SANDBOX_WRITABLE's folders, refused when one contains or sits inside a place the
+ * sandbox hides (the data dir, /run/user, the docker socket) or the default repository's git dir or
+ * run folders: bound writable, it would bring them back. Other repositories' are checked at launch.
+ */
+function sandboxWritable(env: NodeJS.ProcessEnv, dataDir: string, defaultRepo: string | undefined): string[] {
+  const list = (env.LONGTABLE_SANDBOX_WRITABLE ?? "").split(":").filter((p) => p.trim() !== "").map((p) => resolve(p));
+  const guarded = [
+    { path: realOrSame(dataDir), what: "the panel's data dir" },
+    ...[...SYSTEM_HIDDEN_DIRS, ...SYSTEM_SOCKETS].map((path) => ({ path: realOrSame(path), what: "the user's sockets, hidden from agents" })),
+    ...(defaultRepo ? [{ path: realOrSame(join(defaultRepo, ".git")), what: "the repository's git dir" }, { path: realOrSame(join(defaultRepo, ".longtable")), what: "the repository's run folders" }] : []),
+  ];
+  for (const w of list) {
+    const conflict = writableConflict(realOrSame(w), guarded);
+    if (conflict) throw new Error(`LONGTABLE_SANDBOX_WRITABLE: ${conflict}`);
+  }
+  return list;
+}
+
 /** Configuration from the environment; bin/longtable-panel.mjs maps flags onto these names. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PanelConfig {
+  const dataDir = resolve(/*turbopackIgnore: true*/ env.LONGTABLE_PANEL_DATA_DIR ?? resolve(/*turbopackIgnore: true*/ homedir(), ".longtable-panel"));
+  const defaultRepo = env.LONGTABLE_PANEL_REPO ? resolve(env.LONGTABLE_PANEL_REPO) : undefined;
   return {
     root: resolve(/*turbopackIgnore: true*/ env.LONGTABLE_PANEL_ROOT ?? process.cwd()),
-    dataDir: resolve(/*turbopackIgnore: true*/ env.LONGTABLE_PANEL_DATA_DIR ?? resolve(/*turbopackIgnore: true*/ homedir(), ".longtable-panel")),
-    defaultRepo: env.LONGTABLE_PANEL_REPO ? resolve(env.LONGTABLE_PANEL_REPO) : undefined,
+    dataDir,
+    defaultRepo,
     host: env.LONGTABLE_PANEL_HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 4400),
     socket: env.LONGTABLE_PANEL_SOCKET ? resolve(/*turbopackIgnore: true*/ env.LONGTABLE_PANEL_SOCKET) : undefined,
@@ -61,7 +83,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PanelConfig
       command: env.LONGTABLE_COMMAND_AGENT_BIN || "longtable-agent",
     },
     sandbox: sandboxMode(env),
-    sandboxWritable: (env.LONGTABLE_SANDBOX_WRITABLE ?? "").split(":").filter((p) => p.trim() !== "").map((p) => resolve(p)),
+    sandboxWritable: sandboxWritable(env, dataDir, defaultRepo),
     portRange: parsePortRange(env.LONGTABLE_PORT_RANGE),
     token: env.LONGTABLE_PANEL_TOKEN || undefined,
     viewerToken: env.LONGTABLE_PANEL_VIEWER_TOKEN || undefined,

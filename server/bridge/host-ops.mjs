@@ -10,11 +10,11 @@
  * from the repository's side (never the worktree's `.git` file, which the agent can rewrite).
  */
 import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, constants, existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { applyFileOps } from "./file-ops.mjs";
-import { readFileNoFollowSync } from "./safe-fs.mjs";
+import { openRegular } from "./safe-fs.mjs";
 import { tailLoop } from "./host-tail.mjs";
 
 const HARDENING = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "submodule.recurse=false"];
@@ -171,9 +171,42 @@ function files(req) {
   return { ok: true };
 }
 
+/** At most this much of one file per read (a stream read from an offset comes in chunks of it). */
+const READ_MAX = 64 * 1024 * 1024;
+
 /**
- * Files read as data (no symlinks followed, size-capped): whole, or — with `offset` — the bytes
- * from there on (an event stream the panel has up to `offset` already).
+ * `max` bytes of the regular file at `path` from `offset` (no symlink followed), and its size;
+ * undefined when missing. Memory stays bounded by `max` however large the file grew.
+ * @param {string} path @param {number} offset @param {number} max
+ */
+function readChunk(path, offset, max) {
+  let fd;
+  try {
+    fd = openRegular(path, constants.O_RDONLY);
+  } catch (error) {
+    if (error && typeof error === "object" && "code" in error && error.code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const want = Math.max(0, Math.min(size - offset, max));
+    const buffer = Buffer.alloc(want);
+    let n = 0;
+    while (n < want) {
+      const r = readSync(fd, buffer, n, want - n, offset + n);
+      if (r === 0) break;
+      n += r;
+    }
+    return { data: buffer.subarray(0, n), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Files read as data (no symlinks followed, size-capped): whole (null when larger than `max`), or
+ * — with `offset` — the next at most `max` bytes from there (an event stream the panel has up to
+ * `offset` already; the caller reads on from `offset` + what came while it is short of `size`).
  * @param {{files: {path: string, max?: number, offset?: number}[]}} req
  */
 function read(req) {
@@ -181,8 +214,11 @@ function read(req) {
     files: req.files.map((f) => {
       try {
         const offset = Number.isInteger(f.offset) && /** @type {number} */ (f.offset) > 0 ? /** @type {number} */ (f.offset) : 0;
-        const r = readFileNoFollowSync(abs(f.path, "path"), Math.min(f.max ?? 8 * 1024 * 1024, 64 * 1024 * 1024) + offset);
-        return { path: f.path, b64: r && !r.truncated ? r.data.subarray(Math.min(offset, r.data.length)).toString("base64") : null, size: r?.size ?? null };
+        const max = Math.min(Number.isInteger(f.max) && /** @type {number} */ (f.max) > 0 ? /** @type {number} */ (f.max) : 8 * 1024 * 1024, READ_MAX);
+        const r = readChunk(abs(f.path, "path"), offset, max);
+        if (!r) return { path: f.path, b64: null, size: null };
+        const whole = f.offset === undefined;
+        return { path: f.path, b64: whole && r.size > max ? null : r.data.toString("base64"), size: r.size };
       } catch {
         return { path: f.path, b64: null, size: null };
       }

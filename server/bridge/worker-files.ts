@@ -8,7 +8,8 @@ import { readFileNoFollowSync } from "./safe-fs.mjs";
 import { RESULT_STATUSES } from "../core/enums";
 import type { PanelWorker, WorkerResult } from "../core/records";
 
-const MAX_RESULT_BYTES = 8 * 1024 * 1024;
+/** The largest result.json the panel reads (a larger one counts as missing); a host's result files are capped alike. */
+export const MAX_RESULT_BYTES = 8 * 1024 * 1024;
 const text = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
 const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string").slice(0, 200).map((x) => x.slice(0, 20_000)) : []);
 

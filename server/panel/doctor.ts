@@ -92,7 +92,7 @@ export async function doctor(panel: Panel) {
   const missing = checks.filter((c) => !c.ok && (c.name === "git" || c.name === "tmux")).map((c) => c.name);
   if (!agentReports.some((a) => a.usable)) missing.push("agent");
   const sandboxReport: SandboxReport = sandbox.active
-    ? { kind: "bubblewrap", active: true, detail: `bubblewrap ${sandbox.version ?? ""}: every agent runs with the filesystem read-only except its worktree, a private /tmp, the run folders and the panel's data hidden`.replace("  ", " ") }
+    ? { kind: "bubblewrap", active: true, detail: `bubblewrap ${sandbox.version ?? ""}: every agent runs with the filesystem read-only except its worktree, a private /tmp, the run folders, the panel's data, /run/user and the docker socket hidden`.replace("  ", " ") }
     : {
       kind: "agent",
       active: codexSandbox?.ok ?? false,

@@ -19,7 +19,7 @@ const FIELDS = [
   { key: "panelDir", label: "Panel folder there", hint: "Where the panel copies its worker scripts (default ~/.longtable-panel-host).", placeholder: "" },
   { key: "sshConfig", label: "ssh config file here", hint: "Use this file instead of ~/.ssh/config (optional).", placeholder: "" },
   { key: "sshOptions", label: "ssh options", hint: "Key=value, one per line (as ssh -o), e.g. Port=2222.", placeholder: "", multiline: true },
-  { key: "sandboxWritable", label: "Writable folders there", hint: "Absolute paths agents may write besides their worktree (a shared build cache), one per line.", placeholder: "", multiline: true },
+  { key: "sandboxWritable", label: "Writable folders there", hint: "Absolute paths agents may write besides their worktree (a shared build cache), one per line; not one that holds the clone or the panel folder.", placeholder: "", multiline: true },
 ] as const;
 
 type Key = (typeof FIELDS)[number]["key"];

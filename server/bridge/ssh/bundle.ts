@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SYSTEM_HIDDEN_DIRS, SYSTEM_SOCKETS } from "../sandbox";
 
 const BRIDGE = ["worker-finish.mjs", "finish-result.mjs", "safe-fs.mjs", "pane-view.mjs", "host-ops.mjs", "host-tail.mjs", "file-ops.mjs"];
 
@@ -65,10 +66,14 @@ process.stdin.on("data", (c) => chunks.push(c)).on("end", () => {
 
 /**
  * Run on the host as `node -e INFO <NAME>…`: what a turn there needs to know about the machine,
- * and the values there of the environment names given (the agents' own: their config home, keys).
+ * the values there of the environment names given (the agents' own: their config home, keys), and
+ * which of the places the sandbox hides on every machine (/run/user, the docker socket) exist there.
  */
 export const INFO = `const vars = {}; for (const n of process.argv.slice(1)) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) && process.env[n] !== undefined) vars[n] = process.env[n];
-process.stdout.write(JSON.stringify({ home: process.env.HOME || "", path: process.env.PATH || "", lang: process.env.LANG, lcAll: process.env.LC_ALL, term: process.env.TERM, node: process.version, execPath: process.execPath, vars }))`;
+const fs = require("node:fs"), real = (p) => { try { return fs.realpathSync(p); } catch { return p; } };
+const present = (list) => [...new Set(list.filter((p) => fs.existsSync(p)).map(real))];
+process.stdout.write(JSON.stringify({ home: process.env.HOME || "", path: process.env.PATH || "", lang: process.env.LANG, lcAll: process.env.LC_ALL, term: process.env.TERM, node: process.version, execPath: process.execPath, vars,
+  systemHide: present(${JSON.stringify(SYSTEM_HIDDEN_DIRS)}), systemMask: present(${JSON.stringify(SYSTEM_SOCKETS)}) }))`;
 
 /** The bundle as the JSON BOOTSTRAP reads. */
 export function bundlePayload(bundle: ScriptBundle): string {

@@ -39,6 +39,23 @@ export interface ExecResult {
 export interface ExecOptions {
   input?: string | Buffer;
   timeoutMs?: number;
+  /** The most stdout kept (default MAX_EXEC_OUTPUT): past it the command is ended and the step fails. */
+  maxOutputBytes?: number;
+}
+
+/**
+ * The most a command on a host may print: the largest answer is a result read (result.json of at
+ * most 8 MiB and an 8 MiB chunk of events, in base64: about 22 MiB). A host that sends more is never buffered
+ * without bound: the command is killed and the step fails, saying so.
+ */
+export const MAX_EXEC_OUTPUT = 64 * 1024 * 1024;
+
+/** A command on a host printed more than its cap. */
+export class ExecOutputTooLargeError extends Error {
+  constructor(hostId: string, argv0: string, max: number) {
+    super(`${argv0} on ${hostId} printed more than ${max} bytes: stopped and not read (a panel script there should never; update or reinstall the host's panel folder)`);
+    this.name = "ExecOutputTooLargeError";
+  }
 }
 
 const RETRY_MS = [1000, 2000, 4000, 8000, 15000];
@@ -111,13 +128,22 @@ export class SshConnection {
     return !!this.master && this.master.exitCode === null && this.master.signalCode === null;
   }
 
-  private run(args: string[], timeoutMs: number, input?: string | Buffer): Promise<ExecResult> {
+  private run(args: string[], timeoutMs: number, input?: string | Buffer, maxOutput = MAX_EXEC_OUTPUT): Promise<ExecResult & { overflow?: boolean }> {
     return new Promise((resolve) => {
       const child = spawn(this.ssh, args, { stdio: ["pipe", "pipe", "pipe"] });
-      const out: Buffer[] = [];
+      let out: Buffer[] = [];
+      let held = 0;
+      let overflow = false;
       let err = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stdout.on("data", (c: Buffer) => {
+        if (overflow) return;
+        held += c.length;
+        if (held <= maxOutput) return void out.push(c);
+        overflow = true;
+        out = [];
+        child.kill("SIGKILL");
+      });
       child.stderr.on("data", (c: Buffer) => (err.length < 16_384 ? (err += c.toString()) : undefined));
       child.on("error", (e) => {
         clearTimeout(timer);
@@ -125,7 +151,7 @@ export class SshConnection {
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr: err });
+        resolve({ code: code ?? (signal ? 255 : 1), stdout: Buffer.concat(out), stderr: err, overflow });
       });
       child.stdin.on("error", () => undefined);
       child.stdin.end(input);
@@ -213,7 +239,8 @@ export class SshConnection {
    */
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     await this.ready();
-    const r = await this.session(() => this.run(this.sessionArgs(argv), options.timeoutMs ?? 60_000, options.input));
+    const { overflow, ...r } = await this.session(() => this.run(this.sessionArgs(argv), options.timeoutMs ?? 60_000, options.input, options.maxOutputBytes));
+    if (overflow) throw new ExecOutputTooLargeError(this.options.hostId, argv[0] ?? "a command", options.maxOutputBytes ?? MAX_EXEC_OUTPUT);
     if (r.code === 255 && !this.masterAlive()) throw new HostUnreachableError(this.options.hostId, r.stderr.trim() || "the SSH connection dropped");
     return r;
   }

@@ -75,8 +75,11 @@ export async function pushBase(conn: SshConnection, repo: string, destination: s
 export async function fetchWorkerBranch(conn: SshConnection, repo: string, destination: string, clonePath: string, runId: string, workerId: string): Promise<string> {
   const branch = branchFor(runId, workerId);
   await conn.ready();
+  // Every object received is checked (transfer.fsckObjects, which fetch follows when
+  // fetch.fsckObjects is unset): the commits were made by an agent there. No submodule is fetched.
   const r = await conn.session(() => runGit(repo, [
-    "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--upload-pack=git -c core.hooksPath=/dev/null upload-pack",
+    "-c", "transfer.fsckObjects=true", "-c", "fetch.fsckObjects=true",
+    "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--upload-pack=git -c core.hooksPath=/dev/null upload-pack",
     address(destination, clonePath), `+refs/heads/${branch}:refs/heads/${branch}`,
   ], { env: sshEnv(conn) }));
   if (r.code !== 0) throw new Error(`fetching ${branch} from the host failed: ${r.stderr.trim().split("\n").slice(-4).join(" ")}`);

@@ -10,9 +10,51 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { lstatSync, truncateSync } from "node:fs";
-import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { appendFileNoFollowSync } from "../safe-fs.mjs";
+import { MAX_RESULT_BYTES } from "../worker-files";
 import type { RemoteMachine } from "./remote";
+
+/** The tail's chunk of event bytes per line (host-tail.mjs CHUNK): a larger one is dropped. */
+export const MAX_EVENTS_CHUNK = 1024 * 1024;
+/**
+ * The longest line taken from a host's tail: a result line carries three files of at most
+ * MAX_RESULT_BYTES in base64 (4/3 the size). A longer line is never buffered: it is skipped up to
+ * its newline and reported.
+ */
+export const MAX_TAIL_LINE = 4 * MAX_RESULT_BYTES + 64 * 1024;
+
+/**
+ * Newline-separated lines of `input`, each at most `maxBytes` (without the newline): a longer
+ * one is dropped as it streams (only its length is counted) and `onOverflow` gets its length.
+ */
+export function cappedLines(input: Readable, maxBytes: number, onLine: (line: string) => void, onOverflow: (bytes: number) => void): void {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let overflow = 0; // > 0: inside a line over the cap, this many bytes so far
+  input.on("data", (chunk: Buffer) => {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      const piece = chunk.subarray(start, nl === -1 ? chunk.length : nl);
+      if (overflow > 0 || held + piece.length > maxBytes) {
+        overflow += held + piece.length;
+        parts = [];
+        held = 0;
+      } else if (piece.length > 0) {
+        parts.push(piece);
+        held += piece.length;
+      }
+      if (nl === -1) return;
+      if (overflow > 0) onOverflow(overflow);
+      else onLine(Buffer.concat(parts, held).toString("utf8"));
+      parts = [];
+      held = 0;
+      overflow = 0;
+      start = nl + 1;
+    }
+  });
+}
 
 export interface WatchEntry {
   key: string;
@@ -48,7 +90,12 @@ const localSize = (path: string) => {
     return 0;
   }
 };
-const decode = (b64: unknown) => (typeof b64 === "string" ? Buffer.from(b64, "base64") : null);
+/** A file's bytes from a tail line, or null when absent or over `max` (judged before decoding). */
+function decode(b64: unknown, max: number): Buffer | null {
+  if (typeof b64 !== "string" || b64.length > Math.ceil(max / 3) * 4) return null;
+  const data = Buffer.from(b64, "base64");
+  return data.length <= max ? data : null;
+}
 
 export class TailMirror {
   readonly entries = new Map<string, WatchEntry>();
@@ -101,12 +148,13 @@ export class TailMirror {
     this.child = child;
     child.stdin!.on("error", () => undefined);
     child.stderr!.resume();
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      this.queue = this.queue.then(() => this.handle(line)).catch((error) => {
+    const warn = (message: string) => !this.closed && console.warn(`[longtable-panel] host ${this.machine.host.id}: tail: ${message}`);
+    cappedLines(child.stdout!, MAX_TAIL_LINE, (line) => {
+      this.queue = this.queue.then(() => this.handle(line, warn)).catch((error) => {
         // (a result that could not be brought here is read again by the supervisor's next pane check)
-        if (!this.closed) console.warn(`[longtable-panel] host ${this.machine.host.id}: tail: ${(error as Error).message}`);
+        warn((error as Error).message);
       });
-    });
+    }, (bytes) => warn(`a line of ${bytes} bytes (over ${MAX_TAIL_LINE}) was dropped`));
     child.once("exit", () => {
       if (this.child === child) this.child = undefined;
     });
@@ -120,7 +168,7 @@ export class TailMirror {
     this.sync();
   }
 
-  private async handle(line: string): Promise<void> {
+  private async handle(line: string, warn: (message: string) => void): Promise<void> {
     let msg: { kind?: string; key?: string; attempt?: number; offset?: number; b64?: string; exit?: string; commit?: string; result?: string };
     try {
       msg = JSON.parse(line);
@@ -134,15 +182,22 @@ export class TailMirror {
       return;
     }
     if (msg.kind === "events" && typeof msg.offset === "number") {
-      const data = decode(msg.b64);
+      const data = decode(msg.b64, MAX_EVENTS_CHUNK);
+      if (!data) {
+        if (typeof msg.b64 === "string") warn(`event bytes over ${MAX_EVENTS_CHUNK} in one line for ${entry.key} were dropped`);
+        return;
+      }
       const have = localSize(entry.localEvents);
-      if (!data || msg.offset > have || msg.offset + data.length <= have) return; // a gap (resynced on the next start) or bytes already here
+      if (msg.offset > have || msg.offset + data.length <= have) return; // a gap (resynced on the next start) or bytes already here
       appendFileNoFollowSync(entry.localEvents, data.subarray(have - msg.offset));
       this.hooks.onActivity(entry.runId);
       return;
     }
     if (msg.kind === "result") {
-      await this.hooks.onResult(entry, { exit: decode(msg.exit), commit: decode(msg.commit), result: decode(msg.result) });
+      const result = decode(msg.result, MAX_RESULT_BYTES);
+      // (one over the cap counts as missing, as a local one does: bridge/worker-files.ts)
+      if (!result && typeof msg.result === "string") warn(`a result.json over ${MAX_RESULT_BYTES} bytes for ${entry.key} was dropped`);
+      await this.hooks.onResult(entry, { exit: decode(msg.exit, 4096), commit: decode(msg.commit, 4096), result });
     }
   }
 

@@ -25,6 +25,9 @@ export interface HostInfo {
   /** The panel's folder there, and its scripts of this version. */
   panelDir: string;
   scriptsDir: string;
+  /** Which of bridge/sandbox.ts's SYSTEM_HIDDEN_DIRS / SYSTEM_SOCKETS exist there (real paths). */
+  systemHide: string[];
+  systemMask: string[];
 }
 
 export class RemoteMachine {
@@ -47,14 +50,15 @@ export class RemoteMachine {
     const names = [...new Set(availableAgents().flatMap((a) => a.passEnv ?? []))];
     const r = await this.conn.exec([this.host.nodeBin, "-e", INFO, ...names], { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`node did not run on ${this.host.id} (${this.host.nodeBin}): ${r.stderr.trim().split("\n").pop() || `exit ${r.code}`}; install node 20+ there or set the host's node binary`);
-    const raw = JSON.parse(r.stdout.toString("utf8")) as { home: string; path: string; lang?: string; lcAll?: string; term?: string; node: string; execPath: string; vars?: Record<string, string> };
+    const raw = JSON.parse(r.stdout.toString("utf8")) as { home: string; path: string; lang?: string; lcAll?: string; term?: string; node: string; execPath: string; vars?: Record<string, string>; systemHide?: unknown; systemMask?: unknown };
     if (!isAbsolute(raw.home || "x") && !this.host.panelDir) throw new Error(`${this.host.id} has no HOME: set the host's panel folder`);
     const panelDir = this.host.panelDir ?? join(raw.home, ".longtable-panel-host");
     const bundle = scriptBundle(this.projectRoot);
     const scriptsDir = join(panelDir, "scripts", bundle.hash);
     const installed = await this.conn.exec([raw.execPath, "-e", BOOTSTRAP, scriptsDir], { input: bundlePayload(bundle), timeoutMs: 60_000 });
     if (installed.code !== 0) throw new Error(`copying the panel's worker scripts to ${this.host.id}:${scriptsDir} failed: ${installed.stderr.trim().split("\n").pop() || `exit ${installed.code}`}`);
-    return { home: raw.home, path: raw.path, lang: raw.lang, lcAll: raw.lcAll, term: raw.term, node: raw.node, vars: raw.vars ?? {}, nodeBin: raw.execPath, panelDir, scriptsDir };
+    const paths = (v: unknown) => (Array.isArray(v) ? v.filter((p): p is string => typeof p === "string" && isAbsolute(p) && !p.includes("\0")) : []);
+    return { home: raw.home, path: raw.path, lang: raw.lang, lcAll: raw.lcAll, term: raw.term, node: raw.node, vars: raw.vars ?? {}, nodeBin: raw.execPath, panelDir, scriptsDir, systemHide: paths(raw.systemHide), systemMask: paths(raw.systemMask) };
   }
 
   /** One of the panel's operations there (host-ops.mjs); its answer, or an Error with its message. */
@@ -108,7 +112,9 @@ export class RemoteMachine {
       await this.conn.exec(["sh", "-c", 'mkdir -p "$1/wt" && echo s > "$1/secret"', "sh", dir]);
       // A write in the worktree works, a write to the (read-only) root fails, the data dir is hidden.
       const script = 'echo ok > ./inside && ! (echo x > /.ltp-sandbox-trial) 2>/dev/null && [ ! -e "$1/secret" ]';
-      const r = await this.conn.exec([bwrap, ...bwrapArgs({ worktree: wt, gitCommonDir: wt, hide: [dir], writable: [] }), "sh", "-c", script, "trial", dir]);
+      // With the host's system hides: a mount bubblewrap refuses there fails the trial, not every launch.
+      const info = await this.facts().catch(() => undefined);
+      const r = await this.conn.exec([bwrap, ...bwrapArgs({ worktree: wt, gitCommonDir: wt, hide: [dir, ...(info?.systemHide ?? [])], mask: info?.systemMask, writable: [] }), "sh", "-c", script, "trial", dir]);
       if (r.code !== 0) {
         const out = `${r.stdout.toString("utf8")}${r.stderr}`.trim().split("\n")[0] || `exit ${r.code}`;
         return { active: false, bwrap, version, reason: `bubblewrap is installed on ${this.host.id} but a trial run failed: ${out}`, fix: "allow unprivileged user namespaces there (sysctl kernel.unprivileged_userns_clone=1), or set LONGTABLE_SANDBOX=off to rely on the agents' own sandboxes" };

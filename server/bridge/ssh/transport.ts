@@ -21,6 +21,7 @@ import type { SandboxMode } from "../sandbox";
 import { Tmux } from "../tmux";
 import { isUnreachable, type FileOp, type Leftovers, type MachineFacts, type ProvisionRequest, type WorkerTransport } from "../transport/types";
 import { leaderFacts, type ProvisionResult, type RemoveResult } from "../worktree";
+import { MAX_RESULT_BYTES } from "../worker-files";
 import { writeHostSshConfig } from "./config";
 import { SshConnection, type ConnectionState } from "./connection";
 import { fetchWorkerBranch, hostBase, pushBase } from "./git-sync";
@@ -40,6 +41,8 @@ export interface SshTransportOptions {
 }
 
 const COMMIT = /^[0-9a-f]{40,64}$/;
+/** The event stream's bytes per read when a result is synced (the rest comes in further reads). */
+const SYNC_EVENTS_CHUNK = 8 * 1024 * 1024;
 const localSizeOf = (path: string) => {
   try {
     const st = lstatSync(path);
@@ -136,7 +139,8 @@ export class SshTransport implements WorkerTransport {
   async facts(): Promise<MachineFacts> {
     const info = await this.machine.facts();
     const wanted = this.host.sandboxWritable;
-    const present = wanted.length === 0 ? [] : (await this.conn.exec(["sh", "-c", 'for d; do [ -d "$d" ] && printf "%s\\n" "$d"; done; true', "sh", ...wanted])).stdout.toString("utf8").split("\n").filter(Boolean);
+    // The existing ones, each as its real path there (a symlink into a hidden folder is judged by where it goes).
+    const present = wanted.length === 0 ? [] : (await this.conn.exec(["sh", "-c", 'for d; do [ -d "$d" ] && (cd -- "$d" 2>/dev/null && pwd -P); done; true', "sh", ...wanted])).stdout.toString("utf8").split("\n").filter((l) => l.startsWith("/"));
     const env = { ...info.vars, HOME: info.home, PATH: info.path } as unknown as NodeJS.ProcessEnv;
     for (const [k, v] of [["LANG", info.lang], ["LC_ALL", info.lcAll], ["TERM", info.term ?? process.env.TERM]] as const) if (v) env[k] = v;
     return {
@@ -144,8 +148,9 @@ export class SshTransport implements WorkerTransport {
       finishScript: join(info.scriptsDir, "server", "bridge", "worker-finish.mjs"),
       paneViewScript: join(info.scriptsDir, "server", "bridge", "pane-view.mjs"),
       envFile: (runId, workerId) => agentEnvFile(info.panelDir, runId, workerId),
-      hidden: [info.panelDir],
-      writable: wanted.filter((d) => present.includes(d)),
+      hidden: [info.panelDir, ...info.systemHide],
+      masked: info.systemMask,
+      writable: [...new Set(present)],
       env,
     };
   }
@@ -227,17 +232,29 @@ export class SshTransport implements WorkerTransport {
   async syncResult(run: PanelRun, worker: PanelWorker): Promise<void> {
     const l = workerLayout(this.host.clonePath, run.id, worker.id);
     const entry = this.entryFor(run, worker);
-    const have = localSizeOf(entry.localEvents);
-    const { files } = await this.machine.op<{ files: { path: string; b64: string | null; size: number | null }[] }>("read", {
-      files: [{ path: l.exitCodePath }, { path: l.commitPath }, { path: l.resultPath }, { path: l.agentEventsPath, offset: have, max: 64 * 1024 * 1024 }],
+    type Read = { files: { path: string; b64: string | null; size: number | null }[] };
+    const decode = (f: Read["files"][number] | undefined) => (f?.b64 == null ? null : Buffer.from(f.b64, "base64"));
+    let have = localSizeOf(entry.localEvents);
+    const { files } = await this.machine.op<Read>("read", {
+      files: [{ path: l.exitCodePath, max: 4096 }, { path: l.commitPath, max: 4096 }, { path: l.resultPath, max: MAX_RESULT_BYTES }, { path: l.agentEventsPath, offset: have, max: SYNC_EVENTS_CHUNK }],
     });
-    const [exit, commit, result, events] = files.map((f) => (f.b64 === null ? null : Buffer.from(f.b64, "base64")));
+    const [exit, commit, result] = files.slice(0, 3).map(decode);
     if (!result) return;
-    // Appended only past what the mirror has by now (it may have caught up meanwhile): nothing doubled.
-    const now = localSizeOf(entry.localEvents);
-    if (events && have + events.length > now && now >= have) {
-      mkdirSync(dirname(entry.localEvents), { recursive: true, mode: 0o700 });
-      appendFileNoFollowSync(entry.localEvents, events.subarray(now - have));
+    // The rest of the event stream, chunk by chunk from where the mirror is (memory bounded by a
+    // chunk, nothing past it dropped); appended only past what the mirror has by now (it may have
+    // caught up meanwhile): nothing doubled.
+    let reply = files[3];
+    for (;;) {
+      const events = decode(reply);
+      if (!events || events.length === 0) break;
+      const now = localSizeOf(entry.localEvents);
+      if (have + events.length > now && now >= have) {
+        mkdirSync(dirname(entry.localEvents), { recursive: true, mode: 0o700 });
+        appendFileNoFollowSync(entry.localEvents, events.subarray(now - have));
+      }
+      have += events.length;
+      if (reply?.size == null || have >= reply.size) break;
+      reply = (await this.machine.op<Read>("read", { files: [{ path: l.agentEventsPath, offset: have, max: SYNC_EVENTS_CHUNK }] })).files[0];
     }
     await this.applyRemoteResult(entry, { exit: exit ?? null, commit: commit ?? null, result });
   }

@@ -12,7 +12,7 @@ import { applyFileOps } from "../file-ops.mjs";
 import { commonGitDir, runGit, workTreeTopLevel, worktreeGit } from "../git";
 import { bridgeScriptPaths } from "../launcher";
 import { agentEnvFile } from "../layout";
-import { sandboxStatus, type SandboxMode } from "../sandbox";
+import { localSystemHides, realOrSame, sandboxStatus, type SandboxMode } from "../sandbox";
 import type { Tmux } from "../tmux";
 import { provisionWorktree, removeWorktree, removeWorktreeIfClean, worktreeLeftovers } from "../worktree";
 import type { FileOp, MachineFacts, ProvisionRequest, WorkerTransport } from "./types";
@@ -86,13 +86,15 @@ export class LocalTransport implements WorkerTransport {
 
   async facts(): Promise<MachineFacts> {
     const scripts = bridgeScriptPaths(this.config.root);
+    const system = localSystemHides();
     return {
       nodeBin: process.execPath,
       finishScript: scripts.finishScript,
       paneViewScript: scripts.paneViewScript,
       envFile: (runId, workerId) => agentEnvFile(this.config.dataDir, runId, workerId),
-      hidden: [this.config.dataDir],
-      writable: this.config.sandboxWritable.filter((p) => existsSync(p)),
+      hidden: [realOrSame(this.config.dataDir), ...system.hide],
+      masked: system.mask,
+      writable: this.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
       env: process.env,
     };
   }

@@ -37,9 +37,14 @@ export interface MachineFacts {
   paneViewScript: string;
   /** The 0600 file with one worker's agent environment: in the panel's data dir there, never in the repository. */
   envFile(runId: string, workerId: string): string;
-  /** Folders the sandbox hides besides the repository's run folders (the panel's own data there). */
+  /** Folders the sandbox hides besides the repository's run folders (the panel's own data there, /run/user). */
   hidden: string[];
-  /** Extra folders agents may write on that machine (LONGTABLE_SANDBOX_WRITABLE, or the host's setting). */
+  /** Sockets there the sandbox covers with /dev/null (the docker socket): only ones that exist. */
+  masked: string[];
+  /**
+   * Extra folders agents may write on that machine (LONGTABLE_SANDBOX_WRITABLE, or the host's
+   * setting): the existing ones, symlinks resolved (checked against `hidden` at launch).
+   */
   writable: string[];
   /** The environment agents start from there (PATH, HOME, LANG, …). */
   env: NodeJS.ProcessEnv;

@@ -12,7 +12,7 @@ import { runsRoot, workerLayout } from "../../bridge/layout";
 import { lastLines, runCaptured } from "../../bridge/run-captured";
 import { writeFileAtomic } from "../../bridge/run-files";
 import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
-import { bwrapArgs } from "../../bridge/sandbox";
+import { bwrapArgs, localSystemHides, realOrSame } from "../../bridge/sandbox";
 import type { PanelRun, PanelWorker } from "../../core/records";
 import type { RunDoor } from "../door";
 import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
@@ -44,15 +44,24 @@ export async function runTeardown(panel: Panel, run: PanelRun, worker: PanelWork
   const workspace = turnWorkspace(panel, run, worker, { promptFile: layout.taskPath, followUp: true });
   const env = agentEnvironment({ ...workspace.env, ...homeEnv });
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`;
-  const argv = sandbox.active
-    ? [sandbox.bwrap!, ...bwrapArgs({
-      worktree: layout.worktreePath,
-      gitCommonDir: await commonGitDir(repo),
-      hide: [dirname(runsRoot(repo)), panel.config.dataDir],
-      writable: [layout.outboxDir, layout.agentHomeDir, ...panel.config.sandboxWritable].filter((p) => existsSync(p)),
-      readable: [layout.taskPath].filter((p) => existsSync(p)),
-    }), "bash", "-c", command]
-    : ["bash", "-c", command];
+  const system = localSystemHides();
+  let argv: string[];
+  try {
+    // Throws when an extra writable folder would expose a hidden place: the teardown is then not run.
+    argv = sandbox.active
+      ? [sandbox.bwrap!, ...bwrapArgs({
+        worktree: layout.worktreePath,
+        gitCommonDir: await commonGitDir(repo),
+        hide: [dirname(runsRoot(repo)), realOrSame(panel.config.dataDir), ...system.hide],
+        mask: system.mask,
+        writable: [layout.outboxDir, layout.agentHomeDir].filter((p) => existsSync(p)),
+        userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
+        readable: [layout.taskPath].filter((p) => existsSync(p)),
+      }), "bash", "-c", command]
+      : ["bash", "-c", command];
+  } catch (error) {
+    return { exitCode: null, signal: null, timedOut: false, tail: `not run: ${(error as Error).message}`, ms: 0 };
+  }
   const r = await runCaptured(argv, { cwd: layout.worktreePath, env, timeoutMs });
   const head = `${nowIso()} teardown (exit ${r.exitCode ?? r.signal}${r.timedOut ? ", timed out" : ""}, ${r.ms} ms)\n`;
   await writeFileAtomic(layout.teardownLogPath, `${head}${r.output}`).catch(() => undefined);

@@ -1,5 +1,6 @@
 /** Inputs of the hosts procedures (ARCHITECTURE.md §3 "Transports"); the router uses these as is. */
 import { z } from "zod";
+import { SYSTEM_HIDDEN_DIRS, SYSTEM_SOCKETS, writableConflict } from "../../bridge/sandbox";
 import { HOST_ID_PATTERN, SSH_DESTINATION_PATTERN, SSH_OPTION_PATTERN, SSH_OPTIONS_RESERVED } from "../../core/hosts";
 import { runIdSchema, workerIdSchema } from "../../core/ids";
 
@@ -38,6 +39,20 @@ export const hostInputSchema = z.object({
     .refine((opts) => opts.every((o) => !SSH_OPTIONS_RESERVED.includes(o.split("=")[0]!.toLowerCase())), "ControlMaster, ControlPath, ProxyCommand, LocalCommand … are the panel's to set: leave them out (a ProxyJump or an alias in your ssh config works)")
     .default([]),
   sandboxWritable: z.array(absolutePath).max(20).default([]),
+}).superRefine((h, ctx) => {
+  // A writable folder that contains or sits inside a place the sandbox hides there would bring it
+  // back (ARCHITECTURE.md §6). The places known here; the default panel folder (in the host's
+  // HOME) and symlinks are known only there and are checked again at launch.
+  const guarded = [
+    { path: `${h.clonePath}/.git`, what: "the clone's git dir" },
+    { path: `${h.clonePath}/.longtable`, what: "the clone's run folders" },
+    ...(h.panelDir ? [{ path: h.panelDir, what: "the panel's folder on the host" }] : []),
+    ...[...SYSTEM_HIDDEN_DIRS, ...SYSTEM_SOCKETS].map((path) => ({ path, what: "the user's sockets, hidden from agents" })),
+  ];
+  h.sandboxWritable.forEach((w, i) => {
+    const conflict = writableConflict(w, guarded);
+    if (conflict) ctx.addIssue({ code: "custom", path: ["sandboxWritable", i], message: conflict });
+  });
 });
 export type HostInput = z.infer<typeof hostInputSchema>;
 

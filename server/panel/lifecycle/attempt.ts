@@ -128,7 +128,9 @@ export async function prepareAttempt(panel: Panel, run: PanelRun, worker: PanelW
       worktree: layout.worktreePath,
       gitCommonDir: await transport.commonGitDir(root),
       hide: [dirname(runsRoot(root)), ...facts.hidden],
-      writable: [layout.outboxDir, layout.agentHomeDir, ...facts.writable],
+      mask: facts.masked,
+      writable: [layout.outboxDir, layout.agentHomeDir],
+      userWritable: facts.writable,
       readable: [runFiles.outputSchemaPath, promptPath],
     })]
     : undefined;

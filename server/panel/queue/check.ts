@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { commonGitDir } from "../../bridge/git";
 import { runLayout, runsRoot } from "../../bridge/layout";
 import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
-import { bwrapArgs } from "../../bridge/sandbox";
+import { bwrapArgs, localSystemHides, realOrSame } from "../../bridge/sandbox";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN, assertId } from "../../core/ids";
 import type { PanelRun } from "../../core/records";
 import { copyIgnoredFiles } from "../../bridge/copy-files";
@@ -113,13 +113,16 @@ export async function runCheck(panel: Panel, run: PanelRun, scratch: string, pla
   const sandbox = await launchSandbox(panel);
   const env = agentEnvironment({ ...plan.env, ...(sandbox.active ? { HOME: "/tmp" } : {}) });
   env.PATH = `${dirname(process.execPath)}:${env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`;
+  const system = localSystemHides();
   const wrap = async (command: string) =>
     sandbox.active
       ? [sandbox.bwrap!, ...bwrapArgs({
         worktree: scratch,
         gitCommonDir: await commonGitDir(repo),
-        hide: [dirname(runsRoot(repo)), panel.config.dataDir],
-        writable: panel.config.sandboxWritable.filter((p) => existsSync(p)),
+        hide: [dirname(runsRoot(repo)), realOrSame(panel.config.dataDir), ...system.hide],
+        mask: system.mask,
+        writable: [],
+        userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
       }), "bash", "-c", command]
       : ["bash", "-c", command];
   const steps: Array<["setup" | "check", string]> = [...(plan.setup ? [["setup", plan.setup] as ["setup", string]] : []), ["check", plan.check]];
