@@ -41,7 +41,11 @@ test("registers a host, checks it over SSH, places a member there and shows wher
   });
   const repo = makeE2eRepo();
   dirs.push(repo);
-  const clone = join(work, "host clone");
+  // The host's clone and panel folder apart from the fake codex's folder: a writable folder that
+  // held them would expose them to agents, and is refused.
+  const hostRoot = realpathSync(mkdtempSync(join(tmpdir(), "ltp-e2e-host-root-")));
+  dirs.push(hostRoot);
+  const clone = join(hostRoot, "host clone");
   execFileSync("git", ["clone", "-q", repo, clone], { stdio: "ignore" });
   server = await startServer({ repo, env: { LONGTABLE_CODEX_BIN: codex, LONGTABLE_SANDBOX_WRITABLE: work } });
   const api = apiOf(server);
@@ -60,7 +64,7 @@ test("registers a host, checks it over SSH, places a member there and shows wher
   await form.getByLabel("codex binary there").fill(codex);
   await form.getByLabel("node there").fill(process.execPath);
   await form.getByLabel("tmux socket there").fill(hostSocket);
-  await form.getByLabel("Panel folder there").fill(join(work, "panel-host"));
+  await form.getByLabel("Panel folder there").fill(join(hostRoot, "panel-host"));
   await form.getByLabel("ssh config file here").fill(sshd.configFile);
   // The fake codex keeps its state beside its script: a folder the sandbox there must let it write.
   await form.getByLabel("Writable folders there").fill(work);
