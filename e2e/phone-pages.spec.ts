@@ -2,18 +2,18 @@
  * The pages and panels added after the first phone pass, each in a state with real content, at
  * both sizes (the phone project runs this spec too): the Hosts page with a registered host that
  * cannot be reached and its failed check; the new-run form with per-member agent, model and host
- * choices; the run page's approval notice; Settings' repository setup (the text to approve, then
- * a diff against the approved text); the review page's merge queue (candidates, waiting items
- * with ↑/↓, reorder by keyboard and by drag, a landed item's check log, a conflict); the runs list's
- * repository-health banner and the Doctor (its Agents table and Repositories). On the phone every
- * state passes expectPhoneFriendly; at both sizes each page's primary action is reached with Tab
- * and done with Enter. Its own server and repository (a config with setup and a check), so the
- * shared e2e server keeps no hosts and no config.
+ * choices; the run page's approval notice, then its workers' ports; Settings' repository setup
+ * (the text to approve, a diff against the approved text, a refused config); the merge queue
+ * (candidates, waiting items with ↑/↓, reorder by keyboard and by drag, a landed item's check
+ * log, a conflict); the runs list's repository-health banner and the Doctor (its Agents table and
+ * Repositories). On the phone every state passes expectPhoneFriendly; at both sizes each page's
+ * primary action is reached with Tab and done with Enter. Its own server and repository (a config
+ * with setup, ports and a check), so the shared e2e server keeps no hosts and no config.
  */
 import { mkdtempSync, realpathSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect as baseExpect, test, type Locator, type Page } from "@playwright/test";
+import { expect as baseExpect, test, type Browser, type Locator, type Page } from "@playwright/test";
 import { makeFakeCodex } from "../test/support/fake-codex";
 import { gatesDirOf, openGateIn, waitForGate } from "./support/fake-script";
 import { contextOptions, expectPhoneFriendly, isPhone, tabTo } from "./support/phone";
@@ -35,7 +35,7 @@ const dirs: string[] = [];
 let runId = "";
 
 /** A page of our own server, logged in, at the project's size. */
-async function open(browser: import("@playwright/test").Browser, path: string): Promise<Page> {
+async function open(browser: Browser, path: string): Promise<Page> {
   const page = await loginTo(await browser.newContext(contextOptions({ viewport: { width: 1280, height: 900 } })), server!, server!.token);
   await page.goto(`${server!.baseURL}${path}`);
   return page;
