@@ -15,13 +15,14 @@ export default defineConfig({
   globalSetup: "./e2e/support/global-setup.ts",
   globalTeardown: "./e2e/support/global-teardown.ts",
   reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
-  // Every spec on a desktop viewport; the live run, the review and a run found on disk also on a
+  // Every spec on a desktop viewport; the live run, the review, a run found on disk and the pages of
+  // phone-pages.spec.ts (hosts, settings, doctor, the merge queue, the new-run form) also on a
   // phone (390×844, touch): e2e/support/phone.ts holds what those specs do differently there.
   projects: [
     { name: "desktop" },
     {
       name: "phone",
-      testMatch: /(live-run|review-merge|found-on-disk)\.spec\.ts$/,
+      testMatch: /(live-run|review-merge|found-on-disk|phone-pages)\.spec\.ts$/,
       use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
     },
   ],

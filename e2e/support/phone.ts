@@ -3,7 +3,7 @@
  * the check every phone page must pass — nothing scrolls the page sideways and every tap target
  * is at least 40 px each way.
  */
-import { expect, test, type BrowserContextOptions, type Page } from "@playwright/test";
+import { expect, test, type BrowserContextOptions, type Locator, type Page } from "@playwright/test";
 
 export const PHONE_PROJECT = "phone";
 export const MIN_TAP = 40;
@@ -67,4 +67,18 @@ export async function closeFileDrawer(page: Page): Promise<void> {
   if (!isPhone()) return;
   if ((await page.getByTestId("files-drawer").getAttribute("data-open")) === "true") await page.getByTestId("files-drawer-close").click();
   await expect(page.getByTestId("files-drawer")).toHaveAttribute("data-open", "false");
+}
+
+/**
+ * Keyboard reach, at both sizes: press Tab (from wherever the focus is) until `target` has the
+ * focus, failing after `max` presses — a control the keyboard cannot reach fails here.
+ */
+export async function tabTo(page: Page, target: Locator, max = 120): Promise<void> {
+  await expect(target).toBeVisible();
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+  }
+  const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120) ?? "nothing");
+  throw new Error(`${max} presses of Tab did not reach ${target}; the focus is on ${at}`);
 }

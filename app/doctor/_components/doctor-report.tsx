@@ -37,7 +37,7 @@ export function DoctorReport() {
       <section aria-labelledby="tools-heading">
         <h2 id="tools-heading">Tools</h2>
         <div className="table-wrap">
-          <table className="table" data-testid="doctor-checks">
+          <table className="table stack-on-phone" data-testid="doctor-checks">
             <thead>
               <tr>
                 <th scope="col">Tool</th>
@@ -51,12 +51,12 @@ export function DoctorReport() {
               {d.checks.filter((c) => !d.agents.some((a) => a.agent === c.name)).map((c) => (
                 <tr key={c.name} data-testid="doctor-check" data-ok={c.ok}>
                   <th scope="row">{c.name}</th>
-                  <td>
+                  <td data-label="State">
                     <span className={`badge ${c.ok ? "status-ok" : "status-missing"}`}>{c.ok ? "ok" : "missing"}</span>
                   </td>
-                  <td>{c.version ? <code>{c.version}</code> : <span className="muted">—</span>}</td>
-                  <td>{c.detail ?? <span className="muted">—</span>}</td>
-                  <td>
+                  <td data-label="Version">{c.version ? <code>{c.version}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Detail">{c.detail ?? <span className="muted">—</span>}</td>
+                  <td data-label="Fix">
                     {!c.ok && c.fix ? (
                       <span className="fix">
                         <code>{c.fix}</code>
@@ -79,7 +79,7 @@ export function DoctorReport() {
           run only inside the panel&apos;s (bubblewrap).
         </p>
         <div className="table-wrap">
-          <table className="table" data-testid="doctor-agents">
+          <table className="table stack-on-phone" data-testid="doctor-agents">
             <thead>
               <tr>
                 <th scope="col">Agent</th>
@@ -95,23 +95,24 @@ export function DoctorReport() {
                   <th scope="row">
                     {a.label} <code className="role-id">{a.bin}</code>
                   </th>
-                  <td>
+                  <td data-label="Can be picked">
                     <span className={`badge ${a.usable ? "status-ok" : "status-missing"}`}>{a.usable ? "yes" : a.installed ? "no sandbox" : "not installed"}</span>
                   </td>
-                  <td>{a.version ? <code>{a.version}</code> : <span className="muted">—</span>}</td>
-                  <td>
+                  <td data-label="Version">{a.version ? <code>{a.version}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Logged in">
                     {a.installed ? (
-                      <>
+                      // (one element: stacked on a phone, the cell's children go in its value column)
+                      <span>
                         <span className={`badge ${a.ready ? "status-ok" : "status-missing"}`} data-testid={a.agent === "codex" ? "codex-login" : undefined}>
                           {a.ready ? "yes" : "no"}
                         </span>{" "}
                         {a.status ?? null}
-                      </>
+                      </span>
                     ) : (
                       <span className="muted">—</span>
                     )}
                   </td>
-                  <td>
+                  <td data-label="Fix">
                     {!a.usable && a.unusableReason ? (
                       <span className="fix">{a.installed ? a.unusableReason : <code>{a.install}</code>}</span>
                     ) : !a.ready && a.fix ? (

@@ -76,22 +76,25 @@ function HostItem({ host }: { host: HostOut }) {
       {remove.isError ? <ErrorNotice error={remove.error} title="The host was not removed" /> : null}
       {check.isError ? <ErrorNotice error={check.error} title="The check did not run" /> : null}
       {check.data ? (
-        <table className="table" data-testid="host-checks">
+        <table className="table stack-on-phone" data-testid="host-checks">
           <tbody>
             {check.data.checks.map((c, i) => (
               <tr key={`${c.name}-${i}`} data-testid="host-check-row" data-name={c.name} data-ok={c.ok}>
                 <th scope="row">{c.name}</th>
-                <td>
+                <td data-label="State">
                   <span className={`badge ${c.ok ? "status-ok" : "status-missing"}`}>{c.ok ? "ok" : "missing"}</span>
                 </td>
-                <td>
-                  {c.version ? <code>{c.version}</code> : null} {c.detail}
-                  {!c.ok && c.fix ? (
-                    <span className="fix">
-                      {" "}
-                      <code>{c.fix}</code>
-                    </span>
-                  ) : null}
+                <td data-label="Detail">
+                  {/* (one element: stacked on a phone, the cell's children go in its value column) */}
+                  <span>
+                    {c.version ? <code>{c.version}</code> : null} {c.detail}
+                    {!c.ok && c.fix ? (
+                      <span className="fix">
+                        {" "}
+                        <code>{c.fix}</code>
+                      </span>
+                    ) : null}
+                  </span>
                 </td>
               </tr>
             ))}
