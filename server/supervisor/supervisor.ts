@@ -1,6 +1,6 @@
 /**
  * The supervisor (ARCHITECTURE.md §3): watches the runtime folders of running workers (fs.watch,
- * with a polling fallback) and their panes (one `tmux list-panes` for all), ingests agent
+ * with a polling fallback) and their panes (one `tmux list-panes` per machine), ingests agent
  * activity, and turns results and dead panes into state-machine transitions through the door.
  * At start it reconciles the unfinished runs this panel created (reconcile.ts).
  *
@@ -68,8 +68,8 @@ export class Supervisor {
   private again = new Map<string, Promise<void>>();
   private stopped = false;
   private pollMs: number;
-  /** When each run last had a full check, and the workers that were running then. */
-  private lastFull = new Map<string, { at: number; workers: string[] }>();
+  /** The workers that were running at each run's last full check (and whether each runs on a host). */
+  private lastFull = new Map<string, { workers: Array<{ id: string; host: boolean }> }>();
   private lastFullTick = 0;
   /** The pane process of each running worker (`runId/workerId`), from the last pane listing. */
   private panePids = new Map<string, number>();
@@ -100,14 +100,15 @@ export class Supervisor {
     this.timer.unref?.();
   }
 
-  /** Runs that have running workers (one query). */
-  private runningRunIds(): string[] {
-    return this.panel.db
-      .selectDistinct({ runId: t.workers.runId })
-      .from(t.workers)
-      .where(eq(t.workers.status, "running"))
-      .all()
-      .map((r) => r.runId);
+  /** The running workers of each run that has some (one query, through workers_status_idx). */
+  private runningWorkers(): Map<string, string[]> {
+    const byRun = new Map<string, string[]>();
+    for (const r of this.panel.db.select({ runId: t.workers.runId, id: t.workers.id }).from(t.workers).where(eq(t.workers.status, "running")).all()) {
+      const list = byRun.get(r.runId);
+      if (list) list.push(r.id);
+      else byRun.set(r.runId, [r.id]);
+    }
+    return byRun;
   }
 
   private lastDiscovery = 0;
@@ -118,7 +119,8 @@ export class Supervisor {
       this.lastDiscovery = Date.now();
       await discoverNewRuns(this.panel);
     }
-    const running = this.runningRunIds();
+    const workers = this.runningWorkers();
+    const running = [...workers.keys()];
     const runIds = running.filter((id) => findRun(this.panel, id)?.owned);
     this.pruneWatchers(new Set(runIds));
     for (const id of this.lastFull.keys()) if (!runIds.includes(id)) this.lastFull.delete(id);
@@ -126,7 +128,7 @@ export class Supervisor {
     // Full checks of all runs in the same tick: one `tmux list-panes` serves them all.
     const full = Date.now() - this.lastFullTick >= FULL_CHECK_MS;
     if (full) this.lastFullTick = Date.now();
-    const due = runIds.filter((id) => full || this.due(id));
+    const due = runIds.filter((id) => full || this.due(id, workers.get(id) ?? []));
     if (due.length === 0) return;
     const takenAt = Date.now();
     // One pane list for all the runs on this machine; workers elsewhere are listed per machine when checked.
@@ -134,14 +136,22 @@ export class Supervisor {
     await Promise.all(due.map((id) => this.checkRun(id, { panes, takenAt })));
   }
 
-  /** Between full checks, does this tick have to look at the run? (see FULL_CHECK_MS) */
-  private due(runId: string): boolean {
+  /**
+   * Between full checks, does this tick have to look at the run? (see FULL_CHECK_MS) Yes when a
+   * worker started running since its last full check, has no file watcher, or (on this machine)
+   * its pane process is unknown or gone. A worker on a host has no process here to probe: its
+   * tail and the connection's reconnect bring its news, and the full check lists its panes.
+   */
+  private due(runId: string, runningNow: readonly string[]): boolean {
     const last = this.lastFull.get(runId);
     if (!last) return true;
-    return last.workers.some((id) => {
-      const key = `${runId}/${id}`;
+    if (runningNow.some((id) => !last.workers.some((w) => w.id === id))) return true;
+    return last.workers.some((w) => {
+      const key = `${runId}/${w.id}`;
+      if (!this.watchers.has(key)) return true;
+      if (w.host) return false;
       const pid = this.panePids.get(key);
-      return !this.watchers.has(key) || pid === undefined || !alive(pid);
+      return pid === undefined || !alive(pid);
     });
   }
 
@@ -179,18 +189,20 @@ export class Supervisor {
       // Results first: a written result needs no pane check, so no tmux call on that path. The
       // results found together are committed together (one run.json write, one event batch).
       const unfinished = await this.applyResults(door, running.map((w) => w.id));
-      // Panes: on a tick's check, or when a worker's pane process is unknown or gone; a check
-      // prompted by a watcher (new agent output, a result) starts no tmux process otherwise.
-      // (Only panes on this machine have a known process: a worker elsewhere is always listed.)
-      const panesNeeded = !!snapshot || unfinished.some((id) => {
+      // Panes: on a tick's check, every unfinished worker's; otherwise (a check prompted by a
+      // watcher: new agent output, a result) only those of workers here whose pane process is
+      // unknown or gone — no tmux process, here or over SSH, for a worker that is fine.
+      const paneCheck = unfinished.filter((id) => {
+        if (snapshot) return true;
+        if (door.current.workers.find((x) => x.id === id)?.host) return false;
         const pid = this.panePids.get(`${runId}/${id}`);
         return pid === undefined || !alive(pid);
       });
-      if (unfinished.length > 0 && panesNeeded) {
+      if (paneCheck.length > 0) {
         // A snapshot older than a launch that happened while we waited for the lock is stale.
         const stale = !snapshot || running.some((x) => Date.parse(x.startedAt ?? "") >= snapshot.takenAt - 1000);
         const lists = new Map<WorkerTransport, PaneInfo[] | undefined>();
-        for (const id of unfinished) {
+        for (const id of paneCheck) {
           const transport = transportFor(this.panel, door.current.workers.find((x) => x.id === id)!);
           if (!lists.has(transport)) lists.set(transport, transport.kind === "local" && !stale ? snapshot!.panes : await this.panesOf(transport));
           const panes = lists.get(transport);
@@ -198,9 +210,9 @@ export class Supervisor {
           if (panes) await this.checkPane(door, id, panes, transport);
         }
       }
-      const still = door.current.workers.filter((x) => x.status === "running").map((x) => x.id);
-      for (const w of running) if (!still.includes(w.id)) this.panePids.delete(`${runId}/${w.id}`);
-      if (snapshot) this.lastFull.set(runId, { at: Date.now(), workers: still });
+      const still = door.current.workers.filter((x) => x.status === "running");
+      for (const w of running) if (!still.some((x) => x.id === w.id)) this.panePids.delete(`${runId}/${w.id}`);
+      if (snapshot) this.lastFull.set(runId, { workers: still.map((x) => ({ id: x.id, host: !!x.host })) });
       await writeAggregateIfDone(door.current);
     })
       .catch((error) => console.warn(`[longtable-panel] supervisor: run ${runId}: ${(error as Error).message}`))
@@ -285,6 +297,9 @@ export class Supervisor {
       throw error;
     }
     if (await this.applyResult(door, workerId)) return;
+    // … and setup.exit.json before it exits after a failed setup (written after this check read it).
+    await applySetupExit(door, workerId);
+    if (door.current.workers.find((x) => x.id === workerId)?.status !== "running") return;
     const reason = pane
       ? `the worker's pane exited${pane.deadStatus !== undefined ? ` with status ${pane.deadStatus}` : ""} without writing a result`
       : "the worker's tmux window is gone and no result was written (was the pane killed?)";
