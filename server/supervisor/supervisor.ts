@@ -66,6 +66,9 @@ export class Supervisor {
   private pending = new Map<string, Promise<void>>();
   /** One more check of a run, queued behind the running one (see checkRun). */
   private again = new Map<string, Promise<void>>();
+  /** Runs whose check under way is a tick's full check, and the tick's panes for a full check queued behind a watcher's. */
+  private inflightFull = new Set<string>();
+  private againFull = new Map<string, { panes: PaneInfo[]; takenAt: number }>();
   private stopped = false;
   private pollMs: number;
   /** The workers that were running at each run's last full check (and whether each runs on a host). */
@@ -164,17 +167,23 @@ export class Supervisor {
   checkRun(runId: string, snapshot?: { panes: PaneInfo[]; takenAt: number }): Promise<void> {
     const inflight = this.pending.get(runId);
     if (inflight) {
-      if (snapshot) return inflight;
+      // A tick's full check joins a full check under way; one that meets a watcher's check (which
+      // may not have looked at panes) is kept as the check that runs after it, with the tick's panes.
+      if (snapshot && this.inflightFull.has(runId)) return inflight;
+      if (snapshot) this.againFull.set(runId, snapshot);
       let again = this.again.get(runId);
       if (!again) {
         again = inflight.then(() => {
           this.again.delete(runId);
-          return this.stopped ? undefined : this.checkRun(runId);
+          const full = this.againFull.get(runId);
+          this.againFull.delete(runId);
+          return this.stopped ? undefined : this.checkRun(runId, full);
         });
         this.again.set(runId, again);
       }
       return again;
     }
+    if (snapshot) this.inflightFull.add(runId);
     const view = findRun(this.panel, runId);
     if (!view?.owned) return Promise.resolve();
     const p = changeRun(this.panel, runId, async (door) => {
@@ -216,7 +225,10 @@ export class Supervisor {
       await writeAggregateIfDone(door.current);
     })
       .catch((error) => console.warn(`[longtable-panel] supervisor: run ${runId}: ${(error as Error).message}`))
-      .finally(() => this.pending.delete(runId));
+      .finally(() => {
+        this.pending.delete(runId);
+        this.inflightFull.delete(runId);
+      });
     this.pending.set(runId, p);
     return p;
   }
