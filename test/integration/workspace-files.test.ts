@@ -64,6 +64,28 @@ describe("launch.sh setup phase", () => {
     expect(run.stdout).toContain("setup failed (exit 3): the agent was not started");
   });
 
+  it("runs setup with this shell's bash, never one a relative PATH entry of the config finds in the worktree (no sandbox here)", async () => {
+    // An agent that runs no command of its own (its bash would be its own business, in its sandbox).
+    const f = await makeWorkerFixture({ script: { reviewer: [{ result: REVIEW }] }, files: { "README.md": "# r\n", ".gitignore": "node_modules/\n.marker\n" } });
+    fixtures.push(f);
+    // What an agent could leave for the next turn's setup (a retry runs setup again).
+    const planted = join(f.worktree, "node_modules", ".bin", "bash");
+    mkdirSync(join(f.worktree, "node_modules", ".bin"), { recursive: true });
+    writeFileSync(planted, `#!/bin/sh\ntouch '${join(f.worktree, "planted-bash-ran")}'\n`);
+    chmodSync(planted, 0o755);
+    // The panel's node from a folder without a bash (as with nvm): it goes first on the PATH.
+    const nodeDir = tempDir("ltp-node-dir-");
+    dirs.push(nodeDir);
+    symlinkSync(process.execPath, join(nodeDir, "node"));
+    f.writeLauncher({ setup: setupOf(f, "echo \"setup on PATH=$PATH\" && touch .marker"), env: { PATH: "node_modules/.bin:/usr/bin:/bin" }, nodeBin: join(nodeDir, "node") });
+    const run = await runLauncher(f.paths.launcherPath);
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(join(f.worktree, "planted-bash-ran"))).toBe(false);
+    // The command itself got the config's PATH (the agent's environment), behind the panel's node.
+    expect(readFileSync(f.paths.setupLogPath, "utf8")).toMatch(/^setup on PATH=.*:node_modules\/\.bin:\/usr\/bin:\/bin\n$/);
+    expect(readJson<{ exitCode: number }>(f.paths.setupExitPath).exitCode).toBe(0);
+  });
+
   it("never runs setup before a follow-up turn", async () => {
     const f = await fixture();
     writeFileSync(join(f.worktree, ".marker"), "from before\n");

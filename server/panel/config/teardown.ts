@@ -4,6 +4,7 @@
  * with — only a text the operator approved — in the same sandbox and environment as setup and the
  * agent. A failure or timeout is reported in an event and never keeps the removal from happening.
  */
+import { resolveExecutable } from "../../agents/executable";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { agentFor } from "../../agents/registry";
@@ -18,6 +19,9 @@ import type { RunDoor } from "../door";
 import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
 import { teardownRan, type TeardownOutcome } from "../machine-setup";
 import type { Panel } from "../panel";
+
+/** bash by absolute path, from the panel's PATH: the config's env may put relative entries (a worktree's node_modules/.bin) on the command's PATH. */
+const BASH = resolveExecutable("bash") ?? "/bin/bash";
 import { turnWorkspace, workerConfig } from "./turn";
 
 /** How long a teardown may run before it is stopped (and reported as failed). */
@@ -57,8 +61,8 @@ export async function runTeardown(panel: Panel, run: PanelRun, worker: PanelWork
         writable: [layout.outboxDir, layout.agentHomeDir].filter((p) => existsSync(p)),
         userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
         readable: [layout.taskPath].filter((p) => existsSync(p)),
-      }), "bash", "-c", command]
-      : ["bash", "-c", command];
+      }), BASH, "-c", command]
+      : [BASH, "-c", command];
   } catch (error) {
     return { exitCode: null, signal: null, timedOut: false, tail: `not run: ${(error as Error).message}`, ms: 0 };
   }

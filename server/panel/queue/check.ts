@@ -6,6 +6,7 @@
  * /tmp as HOME), in its own process group, its output appended to the item's log as it comes
  * (the UI streams that file) and its last lines kept on the item.
  */
+import { resolveExecutable } from "../../agents/executable";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -19,6 +20,9 @@ import type { PanelRun } from "../../core/records";
 import { copyIgnoredFiles } from "../../bridge/copy-files";
 import { worktreeGit } from "../../bridge/git";
 import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
+
+/** bash by absolute path, from the panel's PATH: the config's env may put relative entries (a worktree's node_modules/.bin) on the command's PATH. */
+const BASH = resolveExecutable("bash") ?? "/bin/bash";
 import type { Panel } from "../panel";
 
 /** A check that runs longer is stopped and counts as failed. */
@@ -123,8 +127,8 @@ export async function runCheck(panel: Panel, run: PanelRun, scratch: string, pla
         mask: system.mask,
         writable: [],
         userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
-      }), "bash", "-c", command]
-      : ["bash", "-c", command];
+      }), BASH, "-c", command]
+      : [BASH, "-c", command];
   const steps: Array<["setup" | "check", string]> = [...(plan.setup ? [["setup", plan.setup] as ["setup", string]] : []), ["check", plan.check]];
   let last: StepResult = { exitCode: 0, signal: null, timedOut: false, aborted: false };
   let step: "setup" | "check" = "check";
