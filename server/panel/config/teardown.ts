@@ -4,24 +4,19 @@
  * with — only a text the operator approved — in the same sandbox and environment as setup and the
  * agent. A failure or timeout is reported in an event and never keeps the removal from happening.
  */
-import { resolveExecutable } from "../../agents/executable";
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
 import { agentFor } from "../../agents/registry";
-import { commonGitDir, worktreeGit } from "../../bridge/git";
-import { runsRoot, workerLayout } from "../../bridge/layout";
+import { worktreeGit } from "../../bridge/git";
+import { workerLayout } from "../../bridge/layout";
 import { lastLines, runCaptured } from "../../bridge/run-captured";
 import { writeFileAtomic } from "../../bridge/run-files";
 import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
-import { bwrapArgs, localSystemHides, realOrSame } from "../../bridge/sandbox";
 import type { PanelRun, PanelWorker } from "../../core/records";
 import type { RunDoor } from "../door";
-import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
+import { launchSandbox } from "../lifecycle/attempt";
 import { teardownRan, type TeardownOutcome } from "../machine-setup";
 import type { Panel } from "../panel";
-
-/** bash by absolute path, from the panel's PATH: the config's env may put relative entries (a worktree's node_modules/.bin) on the command's PATH. */
-const BASH = resolveExecutable("bash") ?? "/bin/bash";
+import { configCommandArgv, configCommandEnv } from "./command";
 import { turnWorkspace, workerConfig } from "./turn";
 
 /** How long a teardown may run before it is stopped (and reported as failed). */
@@ -46,23 +41,13 @@ export async function runTeardown(panel: Panel, run: PanelRun, worker: PanelWork
   let homeEnv: Record<string, string> = {};
   if (sandbox.active && existsSync(layout.agentHomeDir)) homeEnv = agentFor(worker.agent).home(layout.agentHomeDir, process.env).env;
   const workspace = turnWorkspace(panel, run, worker, { promptFile: layout.taskPath, followUp: true });
-  const env = agentEnvironment({ ...workspace.env, ...homeEnv });
-  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`;
-  const system = localSystemHides();
+  const env = configCommandEnv({ ...workspace.env, ...homeEnv });
   let argv: string[];
   try {
-    // Throws when an extra writable folder would expose a hidden place: the teardown is then not run.
-    argv = sandbox.active
-      ? [sandbox.bwrap!, ...bwrapArgs({
-        worktree: layout.worktreePath,
-        gitCommonDir: await commonGitDir(repo),
-        hide: [dirname(runsRoot(repo)), realOrSame(panel.config.dataDir), ...system.hide],
-        mask: system.mask,
-        writable: [layout.outboxDir, layout.agentHomeDir].filter((p) => existsSync(p)),
-        userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
-        readable: [layout.taskPath].filter((p) => existsSync(p)),
-      }), BASH, "-c", command]
-      : [BASH, "-c", command];
+    argv = await configCommandArgv(panel, sandbox, repo, layout.worktreePath, command, {
+      writable: [layout.outboxDir, layout.agentHomeDir].filter((p) => existsSync(p)),
+      readable: [layout.taskPath].filter((p) => existsSync(p)),
+    });
   } catch (error) {
     return { exitCode: null, signal: null, timedOut: false, tail: `not run: ${(error as Error).message}`, ms: 0 };
   }

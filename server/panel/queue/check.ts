@@ -6,23 +6,17 @@
  * /tmp as HOME), in its own process group, its output appended to the item's log as it comes
  * (the UI streams that file) and its last lines kept on the item.
  */
-import { resolveExecutable } from "../../agents/executable";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { commonGitDir } from "../../bridge/git";
-import { runLayout, runsRoot } from "../../bridge/layout";
+import { runLayout } from "../../bridge/layout";
 import { appendFileNoFollowSync } from "../../bridge/safe-fs.mjs";
-import { bwrapArgs, localSystemHides, realOrSame } from "../../bridge/sandbox";
 import { RUN_ID_PATTERN, WORKER_ID_PATTERN, assertId } from "../../core/ids";
 import type { PanelRun } from "../../core/records";
 import { copyIgnoredFiles } from "../../bridge/copy-files";
 import { worktreeGit } from "../../bridge/git";
-import { agentEnvironment, launchSandbox } from "../lifecycle/attempt";
-
-/** bash by absolute path, from the panel's PATH: the config's env may put relative entries (a worktree's node_modules/.bin) on the command's PATH. */
-const BASH = resolveExecutable("bash") ?? "/bin/bash";
+import { configCommandArgv, configCommandEnv } from "../config/command";
+import { launchSandbox } from "../lifecycle/attempt";
 import type { Panel } from "../panel";
 
 /** A check that runs longer is stopped and counts as failed. */
@@ -115,20 +109,8 @@ export async function runCheck(panel: Panel, run: PanelRun, scratch: string, pla
     }
   }
   const sandbox = await launchSandbox(panel);
-  const env = agentEnvironment({ ...plan.env, ...(sandbox.active ? { HOME: "/tmp" } : {}) });
-  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? "/usr/local/bin:/usr/bin:/bin"}`;
-  const system = localSystemHides();
-  const wrap = async (command: string) =>
-    sandbox.active
-      ? [sandbox.bwrap!, ...bwrapArgs({
-        worktree: scratch,
-        gitCommonDir: await commonGitDir(repo),
-        hide: [dirname(runsRoot(repo)), realOrSame(panel.config.dataDir), ...system.hide],
-        mask: system.mask,
-        writable: [],
-        userWritable: panel.config.sandboxWritable.filter((p) => existsSync(p)).map(realOrSame),
-      }), BASH, "-c", command]
-      : [BASH, "-c", command];
+  const env = configCommandEnv({ ...plan.env, ...(sandbox.active ? { HOME: "/tmp" } : {}) });
+  const wrap = (command: string) => configCommandArgv(panel, sandbox, repo, scratch, command);
   const steps: Array<["setup" | "check", string]> = [...(plan.setup ? [["setup", plan.setup] as ["setup", string]] : []), ["check", plan.check]];
   let last: StepResult = { exitCode: 0, signal: null, timedOut: false, aborted: false };
   let step: "setup" | "check" = "check";
