@@ -21,7 +21,8 @@ test.describe("repository setup", () => {
   test.setTimeout(150_000);
   let repo = "";
   test.afterAll(() => {
-    if (repo) rmSync(repo, { recursive: true, force: true });
+    // The shared server still knows this repo (and may be finishing a write in its run folder).
+    if (repo) rmSync(repo, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
 
   test("approval in the UI, then the setting-up phase, the setup in the terminal, and the worker's ports", async ({ browser, request }) => {
