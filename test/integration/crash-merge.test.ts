@@ -13,26 +13,18 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, utimesSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer, stopServer, type RunningServer, type StartOptions } from "../../e2e/support/server";
-import { Tmux } from "@/server/bridge/tmux";
 import type { RunView } from "@/server/panel/runs/queries";
 import { gitIn, resultFor } from "../support/bridge";
 import { makeFakeCodex } from "../support/fake-codex.ts";
 import { trpc } from "../support/http";
-import { makeRepo, removeDir, tempDir } from "../support/repo";
+import { makeRepo, tempDir } from "../support/repo";
+import { crashTestResources } from "../support/crash-servers";
 import { waitFor } from "../support/wait";
 
 const FILES = 2000;
-const started: RunningServer[] = [];
-const dirs: string[] = [];
-const tmuxSockets = new Set<string>();
-afterAll(async () => {
-  // Only servers still running (a pid of one that exited may belong to someone else by now).
-  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) await stopServer(s.child.pid!);
-  for (const socket of tmuxSockets) await new Tmux(socket).killServer();
-  for (const d of dirs) removeDir(d);
-}, 120_000);
+const { started, dirs, tmuxSockets } = crashTestResources();
 
 /** SIGKILL the server's process group (the server and any git it runs) and wait for the server to be gone. */
 function killGroup(s: RunningServer): Promise<void> {

@@ -9,25 +9,18 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer, stopServer, type RunningServer, type StartOptions } from "../../e2e/support/server";
-import { Tmux } from "@/server/bridge/tmux";
 import type { RunView } from "@/server/panel/runs/queries";
 import type { QueueView } from "@/server/panel/queue/service";
 import { gitIn, resultFor } from "../support/bridge";
 import { makeFakeCodex } from "../support/fake-codex.ts";
 import { trpc } from "../support/http";
-import { makeRepo, removeDir, tempDir } from "../support/repo";
+import { makeRepo, tempDir } from "../support/repo";
+import { crashTestResources } from "../support/crash-servers";
 import { waitFor } from "../support/wait";
 
-const started: RunningServer[] = [];
-const dirs: string[] = [];
-const tmuxSockets = new Set<string>();
-afterAll(async () => {
-  for (const s of started) if (s.child.exitCode === null && s.child.signalCode === null) await stopServer(s.child.pid!);
-  for (const socket of tmuxSockets) await new Tmux(socket).killServer();
-  for (const d of dirs) removeDir(d);
-}, 120_000);
+const { started, dirs, tmuxSockets } = crashTestResources();
 
 const exited = (s: RunningServer) => new Promise<void>((resolve) => (s.child.exitCode !== null || s.child.signalCode !== null ? resolve() : s.child.once("exit", () => resolve())));
 const status = (repo: string) => gitIn(repo, "--no-optional-locks", "status", "--porcelain=v1", "--untracked-files=all");

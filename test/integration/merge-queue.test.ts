@@ -12,7 +12,7 @@ import { setCheckDecider } from "@/server/panel/queue/gate";
 import { queueSettled } from "@/server/panel/queue/runner";
 import { scratchRoot } from "@/server/bridge/scratch";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
-import { expectCode, git } from "../support/review";
+import { appWith, expectCode, git, MERGE_FILES } from "../support/review";
 import { waitFor } from "../support/wait";
 
 let h: BridgeHarness | undefined;
@@ -21,9 +21,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const APP = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
-const appWith = (changes: Record<number, string>) => `${APP.map((l, i) => changes[i + 1] ?? l).join("\n")}\n`;
-const FILES = { "README.md": "# demo\n", "src/app.txt": appWith({}), "notes.txt": "notes\n" };
 /** The check: needs what setup made, fails when broken.txt is in the tree (what D adds). */
 const CHECK = "echo checking; test -e .setup-marker || { echo 'setup did not run'; exit 9; }; if [ -e broken.txt ]; then echo 'FAIL: broken.txt is not allowed'; exit 3; fi; echo 'all good'";
 const CONFIG = JSON.stringify({ setup: "echo setup ran > .setup-marker", check: CHECK });
@@ -44,7 +41,7 @@ async function fourWorkers() {
         methods_critic: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (A)", 10: "line 10 (C)" }) } }, { result: resultFor("methods_critic", "Methods Critic", { summary: "C: rebased" }) }],
       },
     } as never,
-    { ...FILES, ".gitignore": ".setup-marker\n", ".longtable-panel.json": CONFIG },
+    { ...MERGE_FILES, ".gitignore": ".setup-marker\n", ".longtable-panel.json": CONFIG },
   );
   const { api, repo } = h;
   const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor", "methods_critic", "theory_critic"], mode: "draft" });
@@ -138,7 +135,7 @@ describe("the merge queue", () => {
         reviewer: [{ write: { path: "a.txt", content: "a\n" } }, { result: resultFor("reviewer", "Reviewer") }],
         editor: [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("editor", "Journal Editor") }],
       },
-      FILES,
+      MERGE_FILES,
     );
     const { api, repo } = h;
     const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor"], mode: "draft" });
@@ -184,7 +181,7 @@ describe("the merge queue", () => {
         reviewer: [{ write: { path: ".longtable-panel.json", content: config("echo new check; exit 0") } }, { result: resultFor("reviewer", "Reviewer") }],
         editor: [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("editor", "Journal Editor") }],
       },
-      { ...FILES, ".longtable-panel.json": config("echo old check") },
+      { ...MERGE_FILES, ".longtable-panel.json": config("echo old check") },
     );
     const { api, repo } = h;
     const created = await api.runs.create({ repoPath: repo, prompt: "p", roles: ["reviewer", "editor"], mode: "draft" });

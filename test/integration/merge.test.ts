@@ -6,7 +6,7 @@ import { requestFollowUp } from "@/server/panel/lifecycle/followup";
 import { bridgeHarness, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
 import { callerFor } from "../support/panel";
 import { makeRepo, removeDir, tempDir } from "../support/repo";
-import { expectCode, git, repoFingerprint } from "../support/review";
+import { appWith, expectCode, git, MERGE_FILES, repoFingerprint } from "../support/review";
 import { waitFor } from "../support/wait";
 
 let h: BridgeHarness | undefined;
@@ -15,9 +15,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const APP = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
-const appWith = (changes: Record<number, string>) => `${APP.map((l, i) => changes[i + 1] ?? l).join("\n")}\n`;
-const FILES = { "README.md": "# demo\n", "src/app.txt": appWith({}), "notes.txt": "notes\n" };
 
 async function completedRun(roles: string[], prepare?: (repo: string) => void) {
   const { api, repo } = h!;
@@ -36,7 +33,7 @@ async function reviewerAndEditor() {
       reviewer: [{ write: { path: "r.txt", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }],
       editor: [{ write: { path: "e.txt", content: "e\n" } }, { result: resultFor("editor", "Journal Editor") }],
     },
-    FILES,
+    MERGE_FILES,
   );
   const run = await completedRun(["reviewer", "editor"]);
   const [rev, ed] = run.workers as [typeof run.workers[0], typeof run.workers[0]];
@@ -47,7 +44,7 @@ const events = (path: string) => readFileSync(path, "utf8").trim().split("\n").m
 
 describe("merge preview and merge with real git", () => {
   it("previews a conflicting worker with its conflicts, and a refused merge changes nothing", async () => {
-    h = await bridgeHarness({ reviewer: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (worker)" }) } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    h = await bridgeHarness({ reviewer: [{ write: { path: "src/app.txt", content: appWith({ 2: "line 2 (worker)" }) } }, { result: resultFor("reviewer", "Reviewer") }] }, MERGE_FILES);
     const run = await completedRun(["reviewer"]);
     const { api, repo } = h;
     // The leader commits a competing change to the same line after the worker started.
@@ -82,7 +79,7 @@ describe("merge preview and merge with real git", () => {
   it("squash-merges into the checked-out target keeping unrelated local changes, without the leader snapshot", async () => {
     h = await bridgeHarness(
       { reviewer: [{ write: { path: "review.md", content: "# Review\n" } }, { write: { path: "README.md", content: "# demo\nby the worker\n" } }, { result: resultFor("reviewer", "Reviewer", { summary: "Tightened the argument.\nDetails follow." }) }] },
-      FILES,
+      MERGE_FILES,
     );
     // The leader is dirty at provisioning: line 5 becomes the leader snapshot, not the worker's work.
     const run = await completedRun(["reviewer"], (repo) => writeFileSync(join(repo, "src/app.txt"), appWith({ 5: "line 5 (leader)" })));
@@ -133,7 +130,7 @@ describe("merge preview and merge with real git", () => {
   });
 
   it("refuses a merge that would overwrite local changes in the checkout, changing nothing", async () => {
-    h = await bridgeHarness({ reviewer: [{ write: { path: "README.md", content: "# demo\nworker\n" } }, { write: { path: "new.md", content: "new\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    h = await bridgeHarness({ reviewer: [{ write: { path: "README.md", content: "# demo\nworker\n" } }, { write: { path: "new.md", content: "new\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, MERGE_FILES);
     const run = await completedRun(["reviewer"]);
     const { api, repo } = h;
     writeFileSync(join(repo, "README.md"), "# demo\nlocal, uncommitted\n");
@@ -158,7 +155,7 @@ describe("merge preview and merge with real git", () => {
         reviewer: [{ write: { path: "a.txt", content: "a\n" } }, { result: resultFor("reviewer", "Reviewer") }],
         followup: { reviewer: [{ write: { path: "b.txt", content: "b\n" } }, { result: resultFor("reviewer", "Reviewer") }] },
       } as never,
-      FILES,
+      MERGE_FILES,
     );
     const { api, repo, panel } = h;
     writeFileSync(join(repo, "notes.txt"), "leader dirty\n"); // → a leader snapshot commit in the worker branch
@@ -329,7 +326,7 @@ describe("runs.overlap", () => {
         theory_critic: [{ write: { path: "theory.md", content: "t\n" } }, { result: resultFor("theory_critic", "Theory Critic") }],
         voice_keeper: [{ result: resultFor("voice_keeper", "Voice Keeper") }],
       },
-      FILES,
+      MERGE_FILES,
     );
     const run = await completedRun(["reviewer", "editor", "methods_critic", "theory_critic", "voice_keeper"], (repo) => writeFileSync(join(repo, "notes.txt"), "dirty leader\n"));
     const { api } = h;
@@ -362,7 +359,7 @@ describe("runs.overlap", () => {
 
 describe("merge preview without detail (the fast path)", () => {
   it("agrees with the full preview and sees a target that moved since the last query", async () => {
-    h = await bridgeHarness({ reviewer: [{ write: { path: "review.md", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, FILES);
+    h = await bridgeHarness({ reviewer: [{ write: { path: "review.md", content: "r\n" } }, { result: resultFor("reviewer", "Reviewer") }] }, MERGE_FILES);
     const run = await completedRun(["reviewer"]);
     const { api, repo } = h;
     const ref = { runId: run.id, workerId: run.workers[0]!.id };

@@ -6,7 +6,7 @@ import { createPanel, type Panel } from "@/server/panel/panel";
 import { Supervisor } from "@/server/supervisor/supervisor";
 import { bridgeHarness, gitIn, resultFor, type BridgeHarness } from "../support/bridge";
 import { callerFor, closePanel } from "../support/panel";
-import { startTestHost, type TestHost } from "../support/remote-host";
+import { launchReviewerOnHost, startTestHost, type TestHost } from "../support/remote-host";
 import { waitFor } from "../support/wait";
 
 let h: BridgeHarness | undefined;
@@ -33,11 +33,7 @@ describe("workers on a host outlive the server", () => {
     }));
     host = await startTestHost(h.repo, { codex: h.codex }, [h.dir]);
     const { api, repo } = h;
-    await api.hosts.add(host.input());
-    const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "reviewer", host: "box" }] });
-    const ref = { runId: created.id, workerId: created.workers[0]!.id };
-    await api.runs.launch({ runId: created.id });
-    await waitFor(async () => (await api.workers.activity(ref)).items.some((i) => i.kind === "file_change"), "the reviewer to start on the host", 30_000);
+    const { created, ref } = await launchReviewerOnHost(api, repo, host);
     const masterPid = (await api.hosts.list())[0]!.status.masterPid!;
 
     // The server stops: its supervisor and its SSH connection end; the worker does not.

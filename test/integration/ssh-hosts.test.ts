@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sessionNameFor } from "@/server/bridge/tmux";
 import { bridgeHarness, gitIn, resultFor, waitForRunStatus, type BridgeHarness } from "../support/bridge";
-import { startTestHost, type TestHost } from "../support/remote-host";
+import { launchReviewerOnHost, startTestHost, type TestHost } from "../support/remote-host";
 import { waitFor } from "../support/wait";
 
 let h: BridgeHarness | undefined;
@@ -158,11 +158,7 @@ describe("stop, resume, follow-up and cleanup of workers on a host", () => {
     }));
     host = await startTestHost(h.repo, { codex: h.codex }, [h.dir]);
     const { api, repo } = h;
-    await api.hosts.add(host.input());
-    const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "reviewer", host: "box" }] });
-    const ref = { runId: created.id, workerId: created.workers[0]!.id };
-    await api.runs.launch({ runId: created.id });
-    await waitFor(async () => (await api.workers.activity(ref)).items.some((i) => i.kind === "file_change"), "the reviewer to start on the host", 30_000);
+    const { created, ref } = await launchReviewerOnHost(api, repo, host);
 
     const stopped = await api.runs.stop({ runId: created.id });
     expect(stopped.status).toBe("stopped");

@@ -10,6 +10,8 @@ import type { HostInput } from "@/server/panel/hosts/schemas";
 import { Tmux } from "@/server/bridge/tmux";
 import { startSshd, type TestSshd } from "./sshd";
 import { removeDir, tempDir } from "./repo";
+import type { BridgeHarness } from "./bridge";
+import { waitFor } from "./wait";
 
 export interface TestHost {
   sshd: TestSshd;
@@ -55,4 +57,17 @@ export async function startTestHost(repo: string, agents: { codex?: string } = {
       removeDir(base);
     },
   };
+}
+
+/**
+ * Register `host` as "box", create a one-member run whose reviewer works there and launch it;
+ * resolves once the reviewer's first file change reached the panel (it is running on the host).
+ */
+export async function launchReviewerOnHost(api: BridgeHarness["api"], repo: string, host: TestHost) {
+  await api.hosts.add(host.input());
+  const created = await api.runs.create({ repoPath: repo, prompt: "p", mode: "draft", members: [{ role: "reviewer", host: "box" }] });
+  const ref = { runId: created.id, workerId: created.workers[0]!.id };
+  await api.runs.launch({ runId: created.id });
+  await waitFor(async () => (await api.workers.activity(ref)).items.some((i) => i.kind === "file_change"), "the reviewer to start on the host", 30_000);
+  return { created, ref };
 }

@@ -61,3 +61,8 @@ export async function expectCode(p: Promise<unknown>, code: string): Promise<TRP
   expect((error as TRPCError).code).toBe(code);
   return error as TRPCError;
 }
+
+/** The merge tests' repository: a 20-line src/app.txt whose lines workers change (appWith), beside two small files. */
+const APP = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+export const appWith = (changes: Record<number, string>) => `${APP.map((l, i) => changes[i + 1] ?? l).join("\n")}\n`;
+export const MERGE_FILES = { "README.md": "# demo\n", "src/app.txt": appWith({}), "notes.txt": "notes\n" };
