@@ -188,6 +188,9 @@ export class Supervisor {
     if (!view?.owned) return Promise.resolve();
     const p = changeRun(this.panel, runId, async (door) => {
       const running = door.current.workers.filter((x) => x.status === "running");
+      // Nothing runs: nothing to check (a watcher that fires while a finished run's folder is
+      // being deleted must not write its aggregate back into it).
+      if (running.length === 0) return;
       for (const worker of running) {
         transportFor(this.panel, worker).watch(door.current, worker);
         this.watchWorker(door.current, worker);
